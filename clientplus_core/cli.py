@@ -1,0 +1,208 @@
+"""The ``clientplus`` command: a thin layer over the same core functions as the pages.
+
+Exit codes: 0 success, 1 user error (one line on stderr, no traceback), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import search as search_mod
+from . import users
+from .db import Store, open_store
+from .errors import UserError, ValidationError
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return open_store(args.data_dir)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .config import resolve_data_dir
+
+    dd = resolve_data_dir(args.data_dir)
+    is_new = not dd.db_path.exists()
+    store = open_store(dd)
+    users.ensure_local_admin(store)
+    print(f"Data folder: {dd.root}")
+    if is_new and args.demo_if_new:
+        from . import demo
+
+        print(f"First start: generating demo data ({args.demo_clients} clients)…")
+        stats = demo.generate(store, args.demo_clients, seed=42, with_files=True)
+        print(f"Demo data: {stats}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    store = _store(args)
+    users.ensure_local_admin(store)
+    stats = demo.generate(store, args.clients, seed=args.seed, with_files=not args.no_files)
+    print(json.dumps(stats, ensure_ascii=False))
+    return 0
+
+
+def _actor(store: Store, args: argparse.Namespace) -> Any:
+    login = getattr(args, "user", None)
+    return users.get_actor(store, login) if login else users.ensure_local_admin(store)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importer
+
+    store = _store(args)
+    actor = _actor(store, args)
+    path = Path(args.file)
+    if not path.exists():
+        raise UserError(f"файл не найден: {path}")
+    table = importer.read_table(path.read_bytes(), path.name)
+    mapping = importer.guess_mapping(table.headers)
+    report = importer.run_import(store, actor, table, mapping, dry_run=args.dry_run)
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        print(report.summary())
+        for e in report.errors[:50]:
+            print(f"  строка {e.row}: {e.field}: {e.message}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+    from .clients import ClientFilter
+
+    store = _store(args)
+    actor = _actor(store, args)
+    out = Path(args.output)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        raise UserError("файл выгрузки должен быть .xlsx или .csv")
+    n = export.export_clients(store, actor, ClientFilter(query=args.query or ""), out, fmt)
+    print(f"Выгружено клиентов: {n} → {out}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    store = _store(args)
+    actor = _actor(store, args)
+    hits = search_mod.search(store, actor, args.text, limit=args.limit)
+    if args.json:
+        _print_json([h.as_json() for h in hits])
+    else:
+        for h in hits:
+            print(f"{h.entity:8} {h.id:>7}  {h.title[:50]:50}  {h.snippet[:80]}")
+        if not hits:
+            print("Ничего не найдено")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from . import backup
+
+    if args.backup_cmd == "create":
+        store = _store(args)
+        actor = _actor(store, args)
+        manifest = backup.create_backup(store, actor, Path(args.output))
+        print(f"Резервная копия: {args.output} ({len(manifest['members'])} файлов)")
+    elif args.backup_cmd == "verify":
+        result = backup.verify_backup(Path(args.file))
+        if not result.ok:
+            raise UserError("копия повреждена: " + "; ".join(result.problems[:5]))
+        print(f"Копия в порядке: {result.members} файлов, суммы SHA-256 совпадают")
+    elif args.backup_cmd == "restore":
+        if not args.data_dir:
+            raise UserError("укажите --data-dir: папку, куда восстановить")
+        summary = backup.restore_backup(Path(args.file), Path(args.data_dir))
+        print(f"Восстановлено в {args.data_dir}: {summary}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clientplus", description="ClientPlus CRM")
+    p.add_argument("--data-dir", help="data folder (default: $CLIENTPLUS_DATA or ./data)")
+    p.add_argument("--user", help="act as this user (default: the local administrator)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("init", help="create an empty data folder and database")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.add_argument("--demo-if-new", action="store_true",
+                   help="fill a newly created data folder with demo data")
+    s.add_argument("--demo-clients", type=int, default=300)
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("demo", help="generate realistic demo data")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.add_argument("--clients", type=int, default=300)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--no-files", action="store_true", help="skip generated attachments")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("import", help="import clients and contacts from .xlsx or .csv")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.add_argument("what", choices=["clients"])
+    s.add_argument("file")
+    s.add_argument("--dry-run", action="store_true")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("export", help="export clients to .xlsx or .csv")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.add_argument("what", choices=["clients"])
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--query", default="")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("search", help="search everything")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.add_argument("text")
+    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("backup", help="create, verify or restore a backup .zip")
+    s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    bsub = s.add_subparsers(dest="backup_cmd", required=True)
+    b = bsub.add_parser("create")
+    b.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    b.add_argument("-o", "--output", required=True)
+    b = bsub.add_parser("verify")
+    b.add_argument("file")
+    b = bsub.add_parser("restore")
+    b.add_argument("file")
+    b.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_backup)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        print("Ошибка: " + "; ".join(exc.errors.values()), file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

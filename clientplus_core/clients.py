@@ -1,0 +1,489 @@
+"""Clients: create, read, update, soft-delete, list, duplicates, merge, history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import audit, search
+from .access import Actor, client_scope, require
+from .db import Store, now_iso
+from .errors import ConflictError, DuplicateWarning, NotFound, ValidationError
+from .fields import CLIENT_FIELDS, CLIENT_KINDS, spec
+from .textnorm import clean
+from .validation import (
+    check_account,
+    check_bik,
+    check_corr_account,
+    check_email,
+    check_inn,
+    check_kpp,
+    check_ogrn,
+    check_okved,
+    check_phone,
+    check_postal_index,
+    check_url,
+    format_phone,
+)
+
+TEXT_FIELDS = tuple(f.name for f in CLIENT_FIELDS if f.name not in ("kind", "tags"))
+EDITABLE = (*TEXT_FIELDS, "kind", "tags", "owner_id", "extra")
+_LEN = {f.name: f.max_len for f in CLIENT_FIELDS}
+
+
+def parse_tags(value: object) -> list[str]:
+    """Tags from a list or a comma/semicolon separated string; unique, order kept."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+    out: list[str] = []
+    for item in items:
+        t = clean(item)[:60]
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and normalise a client's fields; raise ValidationError naming each bad field.
+
+    ``base`` is the stored row when updating: fields absent from ``data`` keep it.
+    """
+    merged: dict[str, Any] = dict(base or {})
+    merged.update({k: v for k, v in data.items() if k in EDITABLE})
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+
+    kind = clean(merged.get("kind") or "legal")
+    kind = {"юр. лицо": "legal", "юл": "legal", "ип": "ip", "физ. лицо": "person",
+            "фл": "person"}.get(kind.lower(), kind)
+    if kind not in CLIENT_KINDS:
+        errors["kind"] = "тип клиента: юр. лицо, ИП или физ. лицо"
+    out["kind"] = kind
+
+    for name in TEXT_FIELDS:
+        try:
+            out[name] = clean(merged.get(name), _LEN.get(name))
+        except ValueError as exc:
+            errors[name] = f"{spec(CLIENT_FIELDS, name).ru}: {exc}"
+            out[name] = ""
+    if not out.get("name") and "name" not in errors:
+        errors["name"] = "Наименование: обязательное поле"
+
+    checks = {
+        "inn": lambda v: check_inn(v, kind),
+        "ogrn": lambda v: check_ogrn(v, kind),
+        "kpp": check_kpp,
+        "bik": check_bik,
+        "account": lambda v: check_account(v, out.get("bik", "")),
+        "corr_account": lambda v: check_corr_account(v, out.get("bik", "")),
+        "phone": check_phone,
+        "email": check_email,
+        "postal_index": check_postal_index,
+        "okved": check_okved,
+        "website": check_url,
+    }
+    for name, fn in checks.items():
+        if name in errors:
+            continue
+        try:
+            out[name] = fn(out[name])
+        except ValueError as exc:
+            errors[name] = f"{spec(CLIENT_FIELDS, name).ru}: {exc}"
+    if kind == "person" and out.get("kpp"):
+        errors.setdefault("kpp", "КПП: у физического лица нет КПП")
+
+    out["tags"] = parse_tags(merged.get("tags"))
+    extra = merged.get("extra") or {}
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            extra = {}
+    out["extra"] = extra
+    owner = merged.get("owner_id")
+    out["owner_id"] = int(owner) if owner not in (None, "") else None
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def row_to_dict(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(row)
+    d["tags"] = json.loads(d.get("tags") or "[]")
+    d["extra"] = json.loads(d.get("extra") or "{}")
+    return d
+
+
+def _to_db(values: Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(values)
+    d["tags"] = json.dumps(d.get("tags", []), ensure_ascii=False)
+    d["extra"] = json.dumps(d.get("extra", {}), ensure_ascii=False)
+    return d
+
+
+def index_client(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
+    """(Re)index a client row for search."""
+    tags = row["tags"] if isinstance(row["tags"], list) else json.loads(row["tags"] or "[]")
+    phone = row["phone"] or ""
+    search.index_row(conn, "client", row["id"], row["id"], row["name"], [
+        row["full_name"], row["inn"], row["kpp"], row["ogrn"],
+        phone, phone.lstrip("+"), format_phone(phone), row["email"], row["website"],
+        row["director_name"], row["legal_address"], row["postal_address"], row["bank_name"],
+        " ".join(tags), row["notes"], row["source"],
+    ])
+
+
+def _set_tags(conn: sqlite3.Connection, client_id: int, tags: list[str]) -> None:
+    conn.execute("DELETE FROM client_tags WHERE client_id = ?", (client_id,))
+    conn.executemany("INSERT OR IGNORE INTO client_tags (client_id, tag) VALUES (?, ?)",
+                     [(client_id, t) for t in tags])
+
+
+def find_duplicates(conn: sqlite3.Connection, inn: str = "", phone: str = "", email: str = "",
+                    exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Live clients (and contacts' clients) sharing the INN, phone or e-mail."""
+    found: dict[int, dict[str, Any]] = {}
+
+    def add(rows: list[sqlite3.Row], reason: str) -> None:
+        for r in rows:
+            if r["id"] != exclude_id:
+                found.setdefault(r["id"], {"id": r["id"], "name": r["name"], "reasons": []})
+                if reason not in found[r["id"]]["reasons"]:
+                    found[r["id"]]["reasons"].append(reason)
+
+    live = "deleted_at IS NULL"
+    if inn:
+        add(conn.execute(f"SELECT id, name FROM clients WHERE inn = ? AND {live}",
+                         (inn,)).fetchall(), "ИНН")
+    if phone:
+        add(conn.execute(f"SELECT id, name FROM clients WHERE phone = ? AND {live}",
+                         (phone,)).fetchall(), "телефон")
+        add(conn.execute(
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE (t.phone = ? OR t.mobile = ?) AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL", (phone, phone)).fetchall(), "телефон")
+    if email:
+        add(conn.execute(f"SELECT id, name FROM clients WHERE email = ? COLLATE NOCASE AND {live}",
+                         (email,)).fetchall(), "e-mail")
+        add(conn.execute(
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE t.email = ? COLLATE NOCASE AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL", (email,)).fetchall(), "e-mail")
+    return list(found.values())
+
+
+def duplicate_message(dups: list[dict[str, Any]]) -> str:
+    parts = [f"«{d['name']}» (№{d['id']}, совпадает {', '.join(d['reasons'])})" for d in dups[:3]]
+    return "Похожий клиент уже есть: " + "; ".join(parts)
+
+
+def create(store: Store, actor: Actor, data: Mapping[str, Any], *,
+           allow_duplicate: bool = False, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """Create a client; raises DuplicateWarning unless ``allow_duplicate``."""
+    require(actor, "client.create")
+    values = normalise(data)
+    if values["owner_id"] is None or actor.role == "manager":
+        values["owner_id"] = actor.id
+    if conn is None:
+        with store.write() as c:
+            return _create(c, actor, values, allow_duplicate)
+    return _create(conn, actor, values, allow_duplicate)
+
+
+def _create(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any],
+            allow_duplicate: bool) -> dict[str, Any]:
+    if not allow_duplicate:
+        dups = find_duplicates(conn, values["inn"], values["phone"], values["email"])
+        if dups:
+            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+    ts = now_iso()
+    row = _to_db(values) | {"created_at": ts, "updated_at": ts, "created_by": actor.id,
+                            "updated_by": actor.id, "version": 1}
+    cols = ", ".join(row)
+    cur = conn.execute(f"INSERT INTO clients ({cols}) VALUES ({', '.join('?' * len(row))})",
+                       list(row.values()))
+    cid = int(cur.lastrowid or 0)
+    _set_tags(conn, cid, values["tags"])
+    stored = conn.execute("SELECT * FROM clients WHERE id = ?", (cid,)).fetchone()
+    index_client(conn, stored)
+    audit.record(conn, actor, "create", "client", cid, cid, values["name"])
+    return row_to_dict(stored)
+
+
+def _visible_row(conn: sqlite3.Connection, actor: Actor, client_id: int,
+                 include_deleted: bool = False) -> sqlite3.Row:
+    scope_sql, scope_args = client_scope(actor, "c")
+    deleted = "" if include_deleted else "AND c.deleted_at IS NULL"
+    row = conn.execute(f"SELECT c.* FROM clients c WHERE c.id = ? {deleted} AND {scope_sql}",
+                       [client_id, *scope_args]).fetchone()
+    if row is None:
+        raise NotFound(f"Клиент №{client_id} не найден")
+    return row
+
+
+def get(store: Store, actor: Actor, client_id: int) -> dict[str, Any]:
+    """One client the actor may see (NotFound otherwise)."""
+    require(actor, "client.read")
+    with store.read() as conn:
+        return row_to_dict(_visible_row(conn, actor, client_id))
+
+
+def check_visible(conn: sqlite3.Connection, actor: Actor, client_id: int) -> sqlite3.Row:
+    """The client row if visible to ``actor`` (for other modules); NotFound otherwise."""
+    return _visible_row(conn, actor, client_id)
+
+
+def update(store: Store, actor: Actor, client_id: int, data: Mapping[str, Any], version: int,
+           *, base: Mapping[str, Any] | None = None, allow_duplicate: bool = True,
+           conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """Save changes made to version ``version``; ConflictError if someone saved first.
+
+    ``base`` is what the user loaded (to show what the other person changed).
+    """
+    require(actor, "client.update")
+    if conn is None:
+        with store.write() as c:
+            return _update(c, actor, client_id, data, version, base, allow_duplicate)
+    return _update(conn, actor, client_id, data, version, base, allow_duplicate)
+
+
+def _conflict(conn: sqlite3.Connection, current: Mapping[str, Any],
+              base: Mapping[str, Any] | None, entity: str = "client") -> ConflictError:
+    last = conn.execute(
+        "SELECT actor_login, at FROM audit_log WHERE entity = ? AND entity_id = ?"
+        " ORDER BY id DESC LIMIT 1", (entity, current["id"])).fetchone()
+    who = last["actor_login"] if last else "другой пользователь"
+    at = (last["at"] if last else current["updated_at"]) or ""
+    hhmm = at[11:16]
+    changes: dict[str, tuple[object, object]] = {}
+    if base:
+        cur = row_to_dict(current) if entity == "client" else dict(current)
+        for k, v in cur.items():
+            if k in base and k not in ("updated_at", "version", "updated_by") and base[k] != v:
+                changes[k] = (base[k], v)
+    return ConflictError(f"Запись изменил(а) {who} в {hhmm} (UTC) — обновите карточку",
+                         who, at, changes)
+
+
+def _update(conn: sqlite3.Connection, actor: Actor, client_id: int, data: Mapping[str, Any],
+            version: int, base: Mapping[str, Any] | None, allow_duplicate: bool) -> dict[str, Any]:
+    row = _visible_row(conn, actor, client_id)
+    if row["version"] != version:
+        raise _conflict(conn, row, base)
+    before = row_to_dict(row)
+    if "owner_id" in data and data["owner_id"] != before["owner_id"]:
+        require(actor, "client.assign_owner")
+    values = normalise(data, before)
+    if not allow_duplicate:
+        dups = find_duplicates(conn, values["inn"], values["phone"], values["email"], client_id)
+        if dups:
+            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+    changes = audit.diff(before, values)
+    if not changes:
+        return before
+    sets = _to_db(values) | {"updated_at": now_iso(), "updated_by": actor.id,
+                             "version": version + 1}
+    cur = conn.execute(
+        f"UPDATE clients SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND version = ?",
+        [*sets.values(), client_id, version])
+    if cur.rowcount != 1:
+        raise _conflict(conn, conn.execute("SELECT * FROM clients WHERE id=?",
+                                           (client_id,)).fetchone(), base)
+    if "tags" in changes:
+        _set_tags(conn, client_id, values["tags"])
+    stored = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
+    index_client(conn, stored)
+    audit.record(conn, actor, "update", "client", client_id, client_id, values["name"], changes)
+    return row_to_dict(stored)
+
+
+def delete(store: Store, actor: Actor, client_id: int) -> None:
+    """Soft-delete a client (restorable); it disappears from lists and search."""
+    require(actor, "client.delete")
+    with store.write() as conn:
+        row = _visible_row(conn, actor, client_id)
+        conn.execute("UPDATE clients SET deleted_at = ?, updated_at = ?, updated_by = ?,"
+                     " version = version + 1 WHERE id = ?",
+                     (now_iso(), now_iso(), actor.id, client_id))
+        search.unindex(conn, "client", client_id)
+        audit.record(conn, actor, "delete", "client", client_id, client_id, row["name"])
+
+
+def restore(store: Store, actor: Actor, client_id: int) -> None:
+    """Undo a soft delete (head and admin)."""
+    require(actor, "client.assign_owner")
+    with store.write() as conn:
+        row = _visible_row(conn, actor, client_id, include_deleted=True)
+        conn.execute("UPDATE clients SET deleted_at = NULL, updated_at = ?, version = version + 1"
+                     " WHERE id = ?", (now_iso(), client_id))
+        index_client(conn, conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (client_id,)).fetchone())
+        audit.record(conn, actor, "restore", "client", client_id, client_id, row["name"])
+
+
+@dataclass
+class ClientFilter:
+    """The registry's filters; the same object drives the page and the export."""
+
+    query: str = ""
+    kind: str | None = None
+    owner_id: int | None = None
+    tag: str | None = None
+    created_from: str | None = None  # ISO date, inclusive
+    created_to: str | None = None    # ISO date, inclusive
+    sort: str = "name"
+    descending: bool = False
+
+
+SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
+            "updated_at": "c.updated_at", "inn": "c.inn", "id": "c.id", "kind": "c.kind"}
+
+
+def _where(actor: Actor, f: ClientFilter) -> tuple[str, list[object]]:
+    scope_sql, args = client_scope(actor, "c")
+    where = ["c.deleted_at IS NULL", scope_sql]
+    if f.kind:
+        where.append("c.kind = ?")
+        args.append(f.kind)
+    if f.owner_id:
+        where.append("c.owner_id = ?")
+        args.append(f.owner_id)
+    if f.tag:
+        where.append("c.id IN (SELECT client_id FROM client_tags WHERE tag = ?)")
+        args.append(f.tag)
+    if f.created_from:
+        where.append("c.created_at >= ?")
+        args.append(str(f.created_from))
+    if f.created_to:
+        where.append("c.created_at < date(?, '+1 day')")
+        args.append(str(f.created_to))
+    sub = search.matching_client_ids_sql(f.query)
+    if sub:
+        where.append(f"c.id IN ({sub[0]})")
+        args += sub[1]
+    return " AND ".join(where), args
+
+
+LIST_COLUMNS = ("c.id, c.kind, c.name, c.inn, c.phone, c.email, c.tags, c.owner_id,"
+                " u.full_name AS owner_name, c.created_at, c.updated_at")
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page: int = 1,
+                 page_size: int = 50) -> Page:
+    """One page of the registry, filtered and sorted, plus the total count."""
+    require(actor, "client.read")
+    f = f or ClientFilter()
+    where, args = _where(actor, f)
+    order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
+    page = max(1, int(page))
+    with store.read() as conn:
+        total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {LIST_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
+            f" WHERE {where} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
+            [*args, page_size, (page - 1) * page_size]).fetchall()
+    return Page([row_to_dict(r) for r in rows], int(total), page, page_size)
+
+
+def iter_clients(store: Store, actor: Actor, f: ClientFilter | None = None,
+                 batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every client matching the filter, full rows, in registry order (for export)."""
+    require(actor, "client.export")
+    f = f or ClientFilter()
+    where, args = _where(actor, f)
+    order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
+    with store.read() as conn:
+        cur = conn.execute(
+            f"SELECT c.*, u.full_name AS owner_name FROM clients c"
+            f" LEFT JOIN users u ON u.id = c.owner_id WHERE {where} ORDER BY {order}, c.id", args)
+        while True:
+            chunk = cur.fetchmany(batch)
+            if not chunk:
+                break
+            for r in chunk:
+                yield row_to_dict(r)
+
+
+def all_tags(store: Store, actor: Actor) -> list[str]:
+    """Distinct tags in use among visible clients."""
+    scope_sql, args = client_scope(actor, "c")
+    with store.read() as conn:
+        return [r[0] for r in conn.execute(
+            f"SELECT DISTINCT t.tag FROM client_tags t JOIN clients c ON c.id = t.client_id"
+            f" WHERE c.deleted_at IS NULL AND {scope_sql} ORDER BY t.tag", args)]
+
+
+def history(store: Store, actor: Actor, client_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    """What changed on this card (card, contacts, files, links), newest first."""
+    with store.read() as conn:
+        _visible_row(conn, actor, client_id, include_deleted=True)
+        rows = conn.execute(
+            "SELECT at, actor_login, action, entity, entity_id, summary, diff FROM audit_log"
+            " WHERE client_id = ? ORDER BY id DESC LIMIT ?", (client_id, limit)).fetchall()
+    return [dict(r) | {"diff": json.loads(r["diff"] or "{}")} for r in rows]
+
+
+def duplicates_of(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any]]:
+    """Other visible clients sharing this one's INN, phone or e-mail."""
+    with store.read() as conn:
+        row = _visible_row(conn, actor, client_id)
+        dups = find_duplicates(conn, row["inn"], row["phone"], row["email"], client_id)
+        scope_sql, args = client_scope(actor, "c")
+        visible = {r[0] for r in conn.execute(
+            f"SELECT c.id FROM clients c WHERE c.id IN ({','.join('?' * len(dups)) or 'NULL'})"
+            f" AND {scope_sql}", [*(d["id"] for d in dups), *args])}
+    return [d for d in dups if d["id"] in visible]
+
+
+def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[str, Any]:
+    """Merge ``other`` into ``survivor``: contacts, files, links and history move,
+    empty fields of the survivor are filled from the other, tags are united, notes
+    are appended; the other card is soft-deleted. Nothing is lost."""
+    require(actor, "client.merge")
+    if survivor_id == other_id:
+        raise ValidationError({"merge": "нельзя объединить клиента с самим собой"})
+    from . import contacts, files
+
+    with store.write() as conn:
+        keep = row_to_dict(_visible_row(conn, actor, survivor_id))
+        other = row_to_dict(_visible_row(conn, actor, other_id))
+        new = dict(keep)
+        for k in TEXT_FIELDS:
+            if not keep.get(k) and other.get(k):
+                new[k] = other[k]
+        if other["notes"] and other["notes"] not in keep["notes"]:
+            new["notes"] = (keep["notes"] + "\n\n" if keep["notes"] else "") + other["notes"]
+            new["notes"] = new["notes"][: spec(CLIENT_FIELDS, "notes").max_len]
+        new["tags"] = keep["tags"] + [t for t in other["tags"] if t not in keep["tags"]]
+        new["extra"] = {**other["extra"], **keep["extra"]}
+        moved = {
+            "contacts": contacts.move_all(conn, other_id, survivor_id),
+            "files": files.move_all(conn, other_id, survivor_id),
+        }
+        conn.execute("UPDATE audit_log SET client_id = ? WHERE client_id = ?",
+                     (survivor_id, other_id))
+        _update(conn, actor, survivor_id, new, keep["version"], None, True)
+        conn.execute("UPDATE clients SET deleted_at = ?, notes = notes || ?, version = version + 1"
+                     " WHERE id = ?", (now_iso(), f"\n[объединён с №{survivor_id}]", other_id))
+        search.unindex(conn, "client", other_id)
+        audit.record(conn, actor, "merge", "client", survivor_id, survivor_id,
+                     f"«{other['name']}» (№{other_id}) → «{keep['name']}»",
+                     {"merged_id": other_id, **moved})
+        return row_to_dict(conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (survivor_id,)).fetchone())

@@ -1,0 +1,209 @@
+"""Ordered schema migrations (``m0NN_verb_noun``), each applied in a transaction
+and recorded in the database by sqlite-utils' :class:`Migrations`.
+
+Never change a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+if TYPE_CHECKING:
+    from .db import Store
+
+migrations = Migrations("clientplus")
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Execute a multi-statement script without ``executescript`` (which commits)."""
+    for stmt in script.split(";\n"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
+@migrations()
+def m001_create_core(db: sqlite_utils.Database) -> None:
+    _run(db, """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    full_name TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL DEFAULT 'manager'
+        CHECK (role IN ('admin', 'head', 'manager', 'viewer')),
+    password_hash TEXT,
+    is_active INTEGER NOT NULL DEFAULT 1,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE clients (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL DEFAULT 'legal' CHECK (kind IN ('legal', 'ip', 'person')),
+    name TEXT NOT NULL,
+    full_name TEXT NOT NULL DEFAULT '',
+    inn TEXT NOT NULL DEFAULT '',
+    kpp TEXT NOT NULL DEFAULT '',
+    ogrn TEXT NOT NULL DEFAULT '',
+    okved TEXT NOT NULL DEFAULT '',
+    legal_address TEXT NOT NULL DEFAULT '',
+    postal_address TEXT NOT NULL DEFAULT '',
+    postal_index TEXT NOT NULL DEFAULT '',
+    bik TEXT NOT NULL DEFAULT '',
+    bank_name TEXT NOT NULL DEFAULT '',
+    corr_account TEXT NOT NULL DEFAULT '',
+    account TEXT NOT NULL DEFAULT '',
+    director_post TEXT NOT NULL DEFAULT '',
+    director_name TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    website TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    notes TEXT NOT NULL DEFAULT '',
+    extra TEXT NOT NULL DEFAULT '{}',
+    owner_id INTEGER REFERENCES users(id),
+    created_by INTEGER REFERENCES users(id),
+    updated_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_clients_inn ON clients(inn) WHERE inn <> '';
+CREATE INDEX ix_clients_phone ON clients(phone) WHERE phone <> '';
+CREATE INDEX ix_clients_email ON clients(email COLLATE NOCASE) WHERE email <> '';
+CREATE INDEX ix_clients_owner ON clients(owner_id, name);
+CREATE INDEX ix_clients_created ON clients(created_at);
+CREATE INDEX ix_clients_name ON clients(name COLLATE NOCASE);
+CREATE INDEX ix_clients_kind ON clients(kind, name);
+CREATE INDEX ix_clients_updated ON clients(updated_at);
+CREATE TABLE client_tags (
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (tag, client_id)
+) WITHOUT ROWID;
+CREATE INDEX ix_client_tags_client ON client_tags(client_id);
+CREATE TABLE client_shares (
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, client_id)
+) WITHOUT ROWID;
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id),
+    name TEXT NOT NULL,
+    post TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    mobile TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    messenger TEXT NOT NULL DEFAULT '',
+    birthday TEXT NOT NULL DEFAULT '',
+    consent_email INTEGER NOT NULL DEFAULT 0,
+    consent_sms INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_contacts_client ON contacts(client_id);
+CREATE INDEX ix_contacts_phone ON contacts(phone) WHERE phone <> '';
+CREATE INDEX ix_contacts_mobile ON contacts(mobile) WHERE mobile <> '';
+CREATE INDEX ix_contacts_email ON contacts(email COLLATE NOCASE) WHERE email <> '';
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    text_status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (text_status IN ('pending', 'ok', 'none', 'error')),
+    text TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id),
+    sale_id INTEGER,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mime TEXT NOT NULL DEFAULT 'application/octet-stream',
+    uploaded_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_files_client ON files(client_id);
+CREATE INDEX ix_files_sha ON files(sha256);
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id),
+    sale_id INTEGER,
+    title TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL,
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_links_client ON links(client_id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER,
+    actor_login TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL DEFAULT '',
+    entity_id INTEGER,
+    client_id INTEGER,
+    summary TEXT NOT NULL DEFAULT '',
+    diff TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX ix_audit_client ON audit_log(client_id, id);
+CREATE INDEX ix_audit_entity ON audit_log(entity, entity_id, id);
+CREATE INDEX ix_audit_at ON audit_log(at);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by INTEGER
+);
+CREATE VIRTUAL TABLE search_index USING fts5(
+    entity UNINDEXED, entity_id UNINDEXED, client_id UNINDEXED, title, body,
+    tokenize = 'trigram'
+)
+""")
+
+
+def apply(store: Store) -> list[str]:
+    """Apply pending migrations; return the names applied now."""
+    from .db import connect
+
+    conn = connect(store.db_path)
+    try:
+        db = sqlite_utils.Database(conn)
+        pending = [m.name for m in migrations.pending(db)]
+        if pending:
+            migrations.apply(db)
+        return pending
+    finally:
+        conn.close()
+
+
+def applied(store: Store) -> list[str]:
+    """Names of the migrations recorded in the database, in order."""
+    from .db import connect
+
+    conn = connect(store.db_path)
+    try:
+        return [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
+    finally:
+        conn.close()

@@ -1,0 +1,220 @@
+"""Full-text search over clients, contacts, files' text and links (FTS5 trigram).
+
+The index is kept in step by the core's own writes: every function that creates,
+changes or deletes a searchable row calls :func:`index_row` or :func:`unindex`
+inside the same transaction. Rowids are derived from (entity, id), so an update
+replaces exactly one index row without scanning.
+
+Trigram tokens give substring search (middle of a name, last digits of a phone),
+case-insensitive for Cyrillic and Latin; ``ё`` is folded to ``е`` on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from .access import Actor, client_scope, require
+from .db import Store
+from .textnorm import fold
+
+ENTITY_CODES = {"client": 1, "contact": 2, "file": 3, "link": 4, "sale": 5}
+_STRIDE = 10**12
+MAX_BODY = 300_000
+
+
+def _rowid(entity: str, entity_id: int) -> int:
+    return ENTITY_CODES[entity] * _STRIDE + int(entity_id)
+
+
+_FOLDED_SEP = "\x1f"
+
+
+def _prep(text: str) -> str:
+    return (text or "").replace("ё", "е").replace("Ё", "Е")
+
+
+def _with_folded(title: str, text: str) -> str:
+    """The body plus, when title or body hold ``ё``, a folded copy after a separator,
+    so a query (always folded) finds them while titles and snippets keep ``ё``."""
+    if "ё" in title or "Ё" in title or "ё" in text or "Ё" in text:
+        return text + "\n" + _FOLDED_SEP + _prep(title + "\n" + text)
+    return text
+
+
+def index_row(conn: sqlite3.Connection, entity: str, entity_id: int, client_id: int,
+              title: str, body: Iterable[str]) -> None:
+    """Insert or replace the index entry of one record."""
+    rid = _rowid(entity, entity_id)
+    text = "\n".join(b for b in body if b)[:MAX_BODY]
+    conn.execute("DELETE FROM search_index WHERE rowid = ?", (rid,))
+    conn.execute(
+        "INSERT INTO search_index (rowid, entity, entity_id, client_id, title, body)"
+        " VALUES (?,?,?,?,?,?)",
+        (rid, entity, entity_id, client_id, title, _with_folded(title, text)),
+    )
+
+
+def unindex(conn: sqlite3.Connection, entity: str, entity_id: int) -> None:
+    """Remove one record from the index."""
+    conn.execute("DELETE FROM search_index WHERE rowid = ?", (_rowid(entity, entity_id),))
+
+
+def set_client_id(conn: sqlite3.Connection, entity: str, entity_id: int, client_id: int) -> None:
+    """Re-point an index entry to another client (used by merge)."""
+    conn.execute("UPDATE search_index SET client_id = ? WHERE rowid = ?",
+                 (client_id, _rowid(entity, entity_id)))
+
+
+_PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+
+
+def normalise_query(q: str) -> list[str]:
+    """Split a typed query into search terms (a phone typed any way -> digits)."""
+    q = _prep((q or "").strip())
+    if not q:
+        return []
+    if _PHONEISH.match(q):
+        digits = re.sub(r"\D", "", q)
+        if len(digits) == 11 and digits[0] == "8":
+            digits = "7" + digits[1:]
+        if len(digits) >= 3:
+            return [digits]
+    return [w for w in re.split(r"\s+", q) if w]
+
+
+def fts_query(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression: every term of 3+ characters as a quoted phrase."""
+    long_terms = [t for t in terms if len(t) >= 3]
+    if not long_terms:
+        return None
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+
+
+@dataclass
+class Hit:
+    """One search result; ``spans`` are (start, end) of matches inside ``snippet``."""
+
+    entity: str
+    id: int
+    client_id: int
+    title: str
+    snippet: str
+    spans: list[tuple[int, int]]
+
+    def as_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["spans"] = [list(s) for s in self.spans]
+        return d
+
+
+def make_snippet(text: str, terms: list[str], width: int = 60) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first match, with match spans inside it."""
+    folded = fold(text)
+    keys = [fold(t) for t in terms if t]
+    first = min((i for i in (folded.find(k) for k in keys) if i >= 0), default=-1)
+    if first < 0:
+        snip = text[: width * 2]
+        start = 0
+    else:
+        start = max(0, first - width)
+        end = min(len(text), first + width * 2)
+        snip = text[start:end]
+    spans: list[tuple[int, int]] = []
+    fsnip = folded[start:start + len(snip)]
+    for k in keys:
+        pos = fsnip.find(k)
+        while pos >= 0 and k:
+            spans.append((pos, pos + len(k)))
+            pos = fsnip.find(k, pos + len(k))
+    spans.sort()
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + len(snip) < len(text) else ""
+    snip = snip.replace("\n", " ")
+    return prefix + snip + suffix, [(a + len(prefix), b + len(prefix)) for a, b in spans]
+
+
+_ENTITY_ORDER = {"client": 0, "contact": 1, "link": 2, "file": 3, "sale": 4}
+
+
+def search(store: Store, actor: Actor, q: str, limit: int = 20,
+           entities: tuple[str, ...] | None = None) -> list[Hit]:
+    """Search everything the actor may see; best matches (title hits) first."""
+    require(actor, "search")
+    terms = normalise_query(q)
+    if not terms:
+        return []
+    scope_sql, scope_args = client_scope(actor, "c")
+    match = fts_query(terms)
+    short = [t for t in terms if len(t) < 3]
+    where = [f"c.deleted_at IS NULL AND {scope_sql}"]
+    args: list[object] = []
+    if match:
+        where.insert(0, "search_index MATCH ?")
+        args.append(match)
+    for t in short:
+        where.append("(s.title LIKE ? OR s.body LIKE ?)")
+        args += [f"%{t}%", f"%{t}%"]
+    if entities:
+        where.append(f"s.entity IN ({','.join('?' * len(entities))})")
+        args += list(entities)
+    sql = (
+        "SELECT s.entity, s.entity_id, s.client_id, s.title, s.body FROM search_index s"
+        " JOIN clients c ON c.id = s.client_id WHERE " + " AND ".join(where) + " LIMIT ?"
+    )
+    fetch = max(limit * 5, 100)
+    with store.read() as conn:
+        rows = conn.execute(sql, [*args, *scope_args, fetch]).fetchall()
+    hits: list[tuple[tuple[int, int, int], Hit]] = []
+    fterms = [fold(t) for t in terms]
+    for r in rows:
+        title = r["title"] or ""
+        body = (r["body"] or "").split(_FOLDED_SEP)[0]
+        ftitle = fold(title)
+        in_title = all(t in ftitle for t in fterms)
+        text = title if in_title else body
+        snippet, spans = make_snippet(text, terms)
+        score = (0 if ftitle.startswith(fterms[0]) else 1 if in_title else 2,
+                 _ENTITY_ORDER.get(r["entity"], 9), len(title))
+        hits.append((score, Hit(r["entity"], int(r["entity_id"]), int(r["client_id"]),
+                                title, snippet, spans)))
+    hits.sort(key=lambda h: h[0])
+    return [h for _, h in hits[:limit]]
+
+
+def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
+    """A SQL ``IN`` subquery selecting client ids whose card, contacts, files or
+    links match ``q``; ``None`` when the query is empty."""
+    terms = normalise_query(q)
+    if not terms:
+        return None
+    match = fts_query(terms)
+    short = [t for t in terms if len(t) < 3]
+    where: list[str] = []
+    args: list[object] = []
+    if match:
+        where.append("search_index MATCH ?")
+        args.append(match)
+    for t in short:
+        where.append("(title LIKE ? OR body LIKE ?)")
+        args += [f"%{t}%", f"%{t}%"]
+    return "SELECT client_id FROM search_index WHERE " + " AND ".join(where), args
+
+
+def rebuild(store: Store) -> int:
+    """Rebuild the whole index from the tables (after a bulk load); returns rows."""
+    from . import clients, contacts, files
+
+    with store.write() as conn:
+        conn.execute("DELETE FROM search_index")
+        n = 0
+        for row in conn.execute("SELECT * FROM clients WHERE deleted_at IS NULL"):
+            clients.index_client(conn, row)
+            n += 1
+        for row in conn.execute("SELECT * FROM contacts WHERE deleted_at IS NULL"):
+            contacts.index_contact(conn, row)
+            n += 1
+        n += files.reindex_all(conn)
+    return n

@@ -1,0 +1,41 @@
+"""Settings stored in the database (JSON values), with documented defaults."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .access import Actor, require
+from .db import Store, now_iso
+
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "upload_limit_mb": (200, "Largest file a user may attach, in megabytes."),
+    "company": ({}, "Own company requisites (the seller in documents)."),
+    "language": ("ru", "Default interface language: ru or en."),
+}
+
+
+def get(store: Store, key: str) -> Any:
+    """A setting's value, or its default."""
+    with store.read() as conn:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return json.loads(row["value"]) if row else DEFAULTS[key][0]
+
+
+def put(store: Store, actor: Actor, key: str, value: Any) -> None:
+    """Change a setting (admin)."""
+    from . import audit
+
+    require(actor, "settings.write")
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    with store.write() as conn:
+        conn.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?,?,?,?)"
+                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                     " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                     (key, json.dumps(value, ensure_ascii=False), now_iso(), actor.id))
+        audit.record(conn, actor, "settings", "settings", None, None, key)
+
+
+def upload_limit_bytes(store: Store) -> int:
+    return int(get(store, "upload_limit_mb")) * 1024 * 1024
