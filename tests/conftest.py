@@ -1,0 +1,46 @@
+"""Shared fixtures: a fresh data folder with migrations applied, the local admin,
+and small factories. Fakes beat mocks: every test runs against a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clientplus_core import clients, users
+from clientplus_core.access import Actor
+from clientplus_core.db import Store, open_store
+
+# Valid 10-digit INNs (check digits correct) for factories.
+VALID_INNS = ["7707083893", "7736207543", "7702070139", "7710140679", "7728168971",
+              "7704217370", "5024002119", "7812014560", "6663003127", "5408106348"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A fresh data folder with every migration applied."""
+    return open_store(tmp_path / "data")
+
+
+@pytest.fixture
+def actor(store: Store) -> Actor:
+    """The local administrator."""
+    return users.ensure_local_admin(store)
+
+
+@pytest.fixture
+def make_client(store: Store, actor: Actor) -> Callable[..., dict[str, Any]]:
+    """Factory: ``make_client(name=..., inn=...)`` creates a valid client."""
+    counter = itertools.count(1)
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        n = next(counter)
+        data: dict[str, Any] = {"kind": "legal", "name": f"ООО «Клиент {n}»"}
+        data.update(overrides)
+        who = data.pop("actor", actor)
+        return clients.create(store, who, data, allow_duplicate=True)
+
+    return make
