@@ -1,0 +1,74 @@
+"""Widgets shared by pages: error display, downloads, the global search box."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from clientplus_core.errors import (ConflictError, DuplicateWarning, NotFound, UserError,
+                                    ValidationError)
+
+from .i18n import tr
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def show_error(exc: Exception) -> None:
+    """Render a user error as a clear message (one line per bad field); never a traceback."""
+    if isinstance(exc, ValidationError):
+        st.error(tr("Не сохранено — исправьте поля:", "Not saved — fix these fields:") + "\n\n"
+                 + "\n".join(f"- {m}" for m in exc.errors.values()))
+    elif isinstance(exc, ConflictError):
+        lines = [str(exc)]
+        for field, (old, new) in exc.changes.items():
+            lines.append(f"- {field}: «{old}» → «{new}»")
+        st.warning("\n".join(lines))
+    elif isinstance(exc, DuplicateWarning):
+        st.warning(str(exc))
+    elif isinstance(exc, (NotFound, UserError)):
+        st.error(str(exc))
+    else:
+        st.error(tr("Что-то пошло не так: ", "Something went wrong: ") + type(exc).__name__)
+
+
+def highlight(text: str, spans: Sequence[Sequence[int]]) -> str:
+    """HTML-escape ``text`` and wrap the (start, end) spans in ``<mark>``."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted((int(s[0]), int(s[1])) for s in spans):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def xlsx_download(label: str, data: bytes, file_name: str, key: str) -> None:
+    """A download button for an .xlsx file."""
+    st.download_button(label, data, file_name=file_name, mime=XLSX_MIME, key=key,
+                       icon=":material/download:")
+
+
+def search_box() -> None:
+    """The global search box (sidebar, on every page): Enter opens the results page."""
+    q = st.sidebar.text_input(tr("Поиск", "Search"), key="ui.global_search",
+                              placeholder=tr("Клиент, ИНН, телефон, текст файла…",
+                                             "Client, INN, phone, file text…"))
+    if q and q != st.session_state.get("ui.global_search_done"):
+        st.session_state["ui.global_search_done"] = q
+        st.switch_page("pages/search.py", query_params={"q": q})
+
+
+def fmt_dt(value: Any) -> str:
+    """ISO timestamp -> ``ДД.ММ.ГГГГ ЧЧ:ММ`` (UTC as stored)."""
+    s = str(value or "")
+    if len(s) >= 16:
+        return f"{s[8:10]}.{s[5:7]}.{s[0:4]} {s[11:16]}"
+    if len(s) >= 10:
+        return f"{s[8:10]}.{s[5:7]}.{s[0:4]}"
+    return s

@@ -1,0 +1,5 @@
+"""Placeholder — being written."""
+
+from clientplus_ui import guard
+
+actor = guard()
