@@ -61,6 +61,8 @@ def put_blob(store: Store, stream: BinaryIO, limit: int | None = None) -> tuple[
                     raise ValidationError({"file": f"файл больше {limit // (1 << 20)} МБ"})
                 h.update(chunk)
                 out.write(chunk)
+        if size == 0:
+            raise ValidationError({"file": "файл пустой (0 байт)"})
         sha = h.hexdigest()
         dest = blob_path(store, sha)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +97,6 @@ def upload(store: Store, actor: Actor, client_id: int, name: str, stream: Binary
         sha, size = put_blob(store, stream, limit)
     except ValidationError as exc:
         raise ValidationError({"file": f"«{fname}»: {exc.errors['file']}"}) from None
-    if size == 0:
-        raise ValidationError({"file": f"«{fname}»: файл пустой (0 байт)"})
     with store.read() as conn:
         known = conn.execute("SELECT text_status, text FROM blobs WHERE sha256 = ?",
                              (sha,)).fetchone()
