@@ -1,0 +1,133 @@
+"""Browser tests: a real ``streamlit run app.py`` on 127.0.0.1 driven by Playwright
+in Debian's Chromium (no browser download). The setup installs Chromium with apt
+when it is missing and we are root; otherwise it fails with a clear message."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "e2e" / "screenshots"
+
+
+def _ensure_chromium() -> str:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True)
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is needed for browser tests: apt-get install -y chromium")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A streamlit server on 127.0.0.1 serving a given data folder."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = os.environ | {"CLIENTPLUS_DATA": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        self.log = open(data_dir.parent / f"streamlit-{self.port}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.address", "127.0.0.1", "--server.port", str(self.port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start: " + Path(self.log.name).read_text()[-2000:])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    exe = _ensure_chromium()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[object]:
+    """Start servers on fresh data folders; all are stopped after the test."""
+    started: list[Server] = []
+
+    def start(data_dir: Path | None = None) -> Server:
+        srv = Server(data_dir or (tmp_path / f"data{len(started)}"))
+        started.append(srv)
+        return srv
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000},  # type: ignore[attr-defined]
+                              accept_downloads=True, locale="ru-RU")
+    ctx.set_default_timeout(20_000)
+    p = ctx.new_page()
+    yield p
+    ctx.close()
+
+
+def wait_idle(page: object, timeout: float = 20.0) -> None:
+    """Wait until Streamlit finished the current run (no running indicator)."""
+    pg = page  # playwright Page
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)  # type: ignore[attr-defined]
+    deadline = time.time() + timeout
+    time.sleep(0.3)
+    while time.time() < deadline:
+        running = pg.locator('[data-testid="stStatusWidget"]').count()  # type: ignore[attr-defined]
+        if not running:
+            return
+        time.sleep(0.2)
+
+
+def shot(page: object, name: str) -> Path:
+    """Save a screenshot under tests/e2e/screenshots/ (for people to look at)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path

@@ -1,0 +1,20 @@
+"""The app starts on a real server and shows the registry with seeded clients."""
+
+from __future__ import annotations
+
+from clientplus_core import clients, users
+from clientplus_core.db import open_store
+
+from .conftest import shot, wait_idle
+
+
+def test_the_registry_page_lists_clients_from_the_data_folder(server_factory, page, tmp_path):
+    data = tmp_path / "seeded"
+    store = open_store(data)
+    admin = users.ensure_local_admin(store)
+    clients.create(store, admin, {"name": "ООО «Смоук Тест»", "inn": "7707083893"})
+    srv = server_factory(data)
+    page.goto(srv.url + "/clients")
+    wait_idle(page)
+    page.get_by_text("ООО «Смоук Тест»").first.wait_for()
+    shot(page, "smoke-registry")
