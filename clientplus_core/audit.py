@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from .access import Actor
-from .db import now_iso
+from .access import Actor, require
+from .db import Store, now_iso
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any],
@@ -34,3 +34,38 @@ def record(conn: sqlite3.Connection, actor: Actor | None, action: str, entity: s
          action, entity, entity_id, client_id, summary[:500],
          json.dumps(changes or {}, ensure_ascii=False, default=str)),
     )
+
+
+def query(store: Store, actor: Actor, *, login: str | None = None, action: str | None = None,
+          entity: str | None = None, date_from: str | None = None, date_to: str | None = None,
+          text: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """Audit entries, newest first, filtered (head and admin only). Read-only: the
+    app has no function that edits or deletes audit rows."""
+    require(actor, "audit.read")
+    where: list[str] = []
+    args: list[object] = []
+    for col, val in (("actor_login", login), ("action", action), ("entity", entity)):
+        if val:
+            where.append(f"{col} = ?")
+            args.append(val)
+    if date_from:
+        where.append("at >= ?")
+        args.append(str(date_from))
+    if date_to:
+        where.append("at < date(?, '+1 day')")
+        args.append(str(date_to))
+    if text:
+        where.append("(summary LIKE ? OR diff LIKE ?)")
+        args += [f"%{text}%", f"%{text}%"]
+    sql = ("SELECT id, at, actor_login, action, entity, entity_id, client_id, summary, diff"
+           " FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY id DESC LIMIT ?")
+    with store.read() as conn:
+        rows = conn.execute(sql, [*args, int(limit)]).fetchall()
+    return [dict(r) | {"diff": json.loads(r["diff"] or "{}")} for r in rows]
+
+
+def actions(store: Store) -> list[str]:
+    """Distinct actions present in the log (for a filter)."""
+    with store.read() as conn:
+        return [r[0] for r in conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY 1")]

@@ -11,7 +11,7 @@ from typing import Any
 from . import audit, search
 from .access import Actor, client_scope, require
 from .db import Store, now_iso
-from .errors import ConflictError, DuplicateWarning, NotFound, ValidationError
+from .errors import AccessDenied, ConflictError, DuplicateWarning, NotFound, ValidationError
 from .fields import CLIENT_FIELDS, CLIENT_KINDS, spec
 from .textnorm import clean
 from .validation import (
@@ -487,3 +487,58 @@ def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[s
                      {"merged_id": other_id, **moved})
         return row_to_dict(conn.execute("SELECT * FROM clients WHERE id = ?",
                                         (survivor_id,)).fetchone())
+
+
+# Statements run when a client's owner changes, so that the client's open work
+# follows it. Later modules (sales, tasks) append theirs; parameters are named
+# :client_id, :old_owner, :new_owner.
+OWNER_CASCADE: list[str] = []
+
+
+def reassign_owner(store: Store, actor: Actor, client_id: int,
+                   new_owner_id: int) -> dict[str, Any]:
+    """Give a client to another user (head/admin); their sales and open tasks follow."""
+    require(actor, "client.assign_owner")
+    with store.write() as conn:
+        row = _visible_row(conn, actor, client_id)
+        if conn.execute("SELECT 1 FROM users WHERE id = ? AND is_active = 1",
+                        (new_owner_id,)).fetchone() is None:
+            raise ValidationError({"owner_id": "Ответственный: нет такого активного пользователя"})
+        old = row["owner_id"]
+        conn.execute("UPDATE clients SET owner_id = ?, updated_at = ?, updated_by = ?,"
+                     " version = version + 1 WHERE id = ?",
+                     (new_owner_id, now_iso(), actor.id, client_id))
+        params = {"client_id": client_id, "old_owner": old, "new_owner": new_owner_id}
+        for stmt in OWNER_CASCADE:
+            conn.execute(stmt, params)
+        audit.record(conn, actor, "reassign", "client", client_id, client_id, row["name"],
+                     {"owner_id": [old, new_owner_id]})
+        return row_to_dict(conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (client_id,)).fetchone())
+
+
+def share(store: Store, actor: Actor, client_id: int, user_ids: list[int]) -> list[int]:
+    """Set the colleagues a client is shared with (its owner, the head or admin)."""
+    require(actor, "client.update")
+    with store.write() as conn:
+        row = _visible_row(conn, actor, client_id)
+        if not actor.sees_everything and row["owner_id"] != actor.id:
+            raise AccessDenied("Делиться клиентом может только ответственный или руководитель")
+        before = [r[0] for r in conn.execute(
+            "SELECT user_id FROM client_shares WHERE client_id = ? ORDER BY user_id", (client_id,))]
+        after = sorted({int(u) for u in user_ids if int(u) != row["owner_id"]})
+        conn.execute("DELETE FROM client_shares WHERE client_id = ?", (client_id,))
+        conn.executemany("INSERT INTO client_shares (client_id, user_id) VALUES (?, ?)",
+                         [(client_id, u) for u in after])
+        if before != after:
+            audit.record(conn, actor, "share", "client", client_id, client_id, row["name"],
+                         {"shared_with": [before, after]})
+        return after
+
+
+def shared_with(store: Store, actor: Actor, client_id: int) -> list[int]:
+    with store.read() as conn:
+        _visible_row(conn, actor, client_id)
+        return [r[0] for r in conn.execute(
+            "SELECT user_id FROM client_shares WHERE client_id = ? ORDER BY user_id",
+            (client_id,))]

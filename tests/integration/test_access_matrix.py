@@ -1,0 +1,187 @@
+"""The access matrix: every role × every core operation × own / someone else's /
+shared record, checked by really calling the core. Expectations come from one
+table; an operation in ``access.PERMISSIONS`` without a row here fails the suite,
+so a new operation cannot be forgotten silently."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clientplus_core import access, audit, auth, clients, company, contacts, files, search, settings
+from clientplus_core import users as users_mod
+from clientplus_core.access import Actor
+from clientplus_core.clients import ClientFilter
+from clientplus_core.db import Store, open_store
+from clientplus_core.errors import AccessDenied, NotFound
+
+ALL = {"own", "other", "shared"}
+NONE: set[str] = set()
+KINDS = ("own", "other", "shared")
+ROLE_LOGINS = {"admin": "admin", "head": "head", "manager": "manager1", "viewer": "viewer"}
+
+
+def rows(admin: set[str], head: set[str], manager: set[str], viewer: set[str]) -> dict:
+    return {"admin": admin, "head": head, "manager": manager, "viewer": viewer}
+
+
+READ = rows(ALL, ALL, {"own", "shared"}, ALL)
+WRITE = rows(ALL, ALL, {"own", "shared"}, NONE)
+HEAD = rows(ALL, ALL, NONE, NONE)
+ADMIN = rows(ALL, NONE, NONE, NONE)
+CREATE = rows(ALL, ALL, ALL, NONE)
+
+# operation -> role -> record kinds on which it is allowed
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "client.read": READ,
+    "client.list": READ,
+    "search": READ,
+    "client.export": READ,
+    "client.history": READ,
+    "client.create": CREATE,
+    "client.update": WRITE,
+    "client.delete": WRITE,
+    "client.merge": WRITE,
+    "client.share": rows(ALL, ALL, {"own"}, NONE),
+    "client.assign_owner": HEAD,
+    "client.restore": HEAD,
+    "client.import": CREATE,
+    "contact.create": WRITE,
+    "file.upload": WRITE,
+    "file.delete": WRITE,
+    "file.read": READ,
+    "link.create": WRITE,
+    "settings.company": ADMIN,
+    "settings.write": ADMIN,
+    "backup": ADMIN,
+    "audit.read": HEAD,
+    "users.manage": ADMIN,
+}
+
+
+class World:
+    def __init__(self, tmp: Path):
+        self.store: Store = open_store(tmp / "data")
+        self.tmp = tmp
+        admin = users_mod.ensure_local_admin(self.store)
+        self.actors: dict[str, Actor] = {"admin": admin}
+        for login, role in (("head", "head"), ("manager1", "manager"), ("manager2", "manager"),
+                            ("viewer", "viewer")):
+            self.actors[login] = users_mod.create(self.store, login, login, role)
+        m1, m2 = self.actors["manager1"], self.actors["manager2"]
+        self.records: dict[str, int] = {}
+        self.files: dict[str, int] = {}
+        for kind, owner in (("own", m1), ("other", m2), ("shared", m2)):
+            c = clients.create(self.store, owner, {"name": f"Клиент {kind} Ромб"},
+                               allow_duplicate=True)
+            self.records[kind] = c["id"]
+            self.files[kind] = files.upload(self.store, owner, c["id"], f"{kind}.txt",
+                                            io.BytesIO(b"data"))["id"]
+        clients.share(self.store, m2, self.records["shared"], [m1.id])
+
+    def twin(self, kind: str) -> int:
+        """Another client with the same owner and sharing as ``kind``'s record."""
+        owner = self.actors["manager1" if kind == "own" else "manager2"]
+        c = clients.create(self.store, owner, {"name": f"Двойник {kind}"}, allow_duplicate=True)
+        if kind == "shared":
+            clients.share(self.store, owner, c["id"], [self.actors["manager1"].id])
+        return c["id"]
+
+
+def _ids_in_list(w: World, a: Actor, cid: int) -> bool:
+    return cid in {r["id"] for r in clients.list_clients(w.store, a, ClientFilter(), 1, 100).rows}
+
+
+OPS: dict[str, Callable[[World, Actor, str], Any]] = {
+    "client.read": lambda w, a, k: clients.get(w.store, a, w.records[k]),
+    "client.list": lambda w, a, k: _ids_in_list(w, a, w.records[k]),
+    "search": lambda w, a, k: w.records[k] in {h.client_id for h in search.search(
+        w.store, a, f"Клиент {k}")},
+    "client.export": lambda w, a, k: w.records[k] in {r["id"] for r in clients.iter_clients(
+        w.store, a)},
+    "client.history": lambda w, a, k: clients.history(w.store, a, w.records[k]),
+    "client.create": lambda w, a, k: clients.create(w.store, a, {"name": "Новый"},
+                                                    allow_duplicate=True),
+    "client.update": lambda w, a, k: clients.update(
+        w.store, a, w.records[k], {"notes": "x"}, clients.get(w.store, w.actors["admin"],
+                                                              w.records[k])["version"]),
+    "client.delete": lambda w, a, k: clients.delete(w.store, a, w.records[k]),
+    "client.merge": lambda w, a, k: clients.merge(w.store, a, w.records[k], w.twin(k)),
+    "client.share": lambda w, a, k: clients.share(w.store, a, w.records[k],
+                                                  [w.actors["head"].id]),
+    "client.assign_owner": lambda w, a, k: clients.reassign_owner(
+        w.store, a, w.records[k], w.actors["head"].id),
+    "client.restore": lambda w, a, k: (clients.delete(w.store, w.actors["admin"], w.records[k]),
+                                       clients.restore(w.store, a, w.records[k])),
+    "client.import": lambda w, a, k: _import(w, a),
+    "contact.create": lambda w, a, k: contacts.create(w.store, a, w.records[k], {"name": "Иван"}),
+    "file.upload": lambda w, a, k: files.upload(w.store, a, w.records[k], "x.txt",
+                                                io.BytesIO(b"x")),
+    "file.delete": lambda w, a, k: files.delete(w.store, a, w.files[k]),
+    "file.read": lambda w, a, k: files.read(w.store, a, w.files[k]),
+    "link.create": lambda w, a, k: files.add_link(w.store, a, w.records[k], "https://x.ru"),
+    "settings.company": lambda w, a, k: company.save(w.store, a, {"name": "Моя фирма"}),
+    "settings.write": lambda w, a, k: settings.put(w.store, a, "upload_limit_mb", 100),
+    "backup": lambda w, a, k: _backup(w, a),
+    "audit.read": lambda w, a, k: audit.query(w.store, a),
+    "users.manage": lambda w, a, k: auth.reset_password(w.store, a, w.actors["viewer"].id,
+                                                        "новыйпароль1"),
+}
+
+
+def _backup(w: World, a: Actor) -> Any:
+    from clientplus_core import backup
+
+    return backup.create_backup(w.store, a, w.tmp / f"b-{a.login}.zip")
+
+
+def _import(w: World, a: Actor) -> Any:
+    from clientplus_core import importer
+
+    table = importer.read_table("Наименование\nИмпортированный\n".encode(), "c.csv")
+    report = importer.run_import(w.store, a, table, importer.guess_mapping(table.headers))
+    return report.created == 1
+
+
+def test_every_permission_has_an_expectation_and_an_executor() -> None:
+    assert set(access.PERMISSIONS) <= set(EXPECTED), \
+        f"add rows for: {set(access.PERMISSIONS) - set(EXPECTED)}"
+    assert set(EXPECTED) == set(OPS)
+
+
+CASES = [(op, role, kind) for op in EXPECTED for role in ROLE_LOGINS for kind in KINDS]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("template")
+    World(tmp)
+    return tmp
+
+
+@pytest.mark.parametrize("op, role, kind", CASES, ids=[f"{o}-{r}-{k}" for o, r, k in CASES])
+def test_access(op: str, role: str, kind: str, template: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(template / "data", tmp_path / "data")
+    w = World.__new__(World)
+    w.store, w.tmp = Store(tmp_path / "data"), tmp_path
+    w.actors = {u["login"]: users_mod.get_actor(w.store, u["login"])
+                for u in users_mod.list_users(w.store)}
+    with w.store.read() as conn:
+        by_name = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM clients")}
+        w.records = {k: by_name[f"Клиент {k} Ромб"] for k in KINDS}
+        w.files = {k: conn.execute("SELECT id FROM files WHERE name = ?",
+                                   (f"{k}.txt",)).fetchone()[0] for k in KINDS}
+    actor = w.actors[ROLE_LOGINS[role]]
+    expected = kind in EXPECTED[op][role]
+    try:
+        result = OPS[op](w, actor, kind)
+        allowed = result is not False
+    except (AccessDenied, NotFound):
+        allowed = False
+    assert allowed == expected, f"{role} {op} on {kind}: expected {expected}"
