@@ -47,47 +47,53 @@ def _parse(ts: str | None) -> datetime | None:
 def authenticate(store: Store, login: str, password: str) -> Actor:
     """Check a login and password; count failures and lock after five of them.
 
-    The message never says whether the login exists.
+    The message never says whether the login exists. Failures are committed
+    (counter, lock, audit row) before the error is raised.
     """
     login = (login or "").strip()
     now = datetime.now(UTC)
+    failure: str | None = None
+    actor: Actor | None = None
     with store.write() as conn:
         row = conn.execute("SELECT * FROM users WHERE login = ?", (login,)).fetchone()
+        locked = _parse(row["locked_until"]) if row is not None else None
         if row is None or not row["password_hash"]:
             audit.record(conn, None, "sign_in_failed", "user", None, None, login[:60])
-            raise AuthError("Неверный логин или пароль")
-        locked = _parse(row["locked_until"])
-        if locked and locked > now:
+            failure = "Неверный логин или пароль"
+        elif locked and locked > now:
             audit.record(conn, None, "sign_in_locked", "user", row["id"], None, login)
-            raise AuthError(f"Вход заблокирован до {locked.strftime('%H:%M')} (UTC) после "
-                            f"{MAX_FAILED} неудачных попыток")
-        ok = False
-        try:
-            ok = _hasher.verify(row["password_hash"], password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
+            failure = (f"Вход заблокирован до {locked.strftime('%H:%M')} (UTC) после "
+                       f"{MAX_FAILED} неудачных попыток")
+        elif not _verify(row["password_hash"], password):
             failed = (0 if locked else row["failed_attempts"]) + 1
             until = (now + timedelta(minutes=LOCK_MINUTES)).replace(microsecond=0).isoformat() \
                 if failed >= MAX_FAILED else None
             conn.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?",
                          (0 if until else failed, until, row["id"]))
             audit.record(conn, None, "sign_in_failed", "user", row["id"], None, login)
-            if until:
-                raise AuthError(f"Вход заблокирован на {LOCK_MINUTES} минут после "
-                                f"{MAX_FAILED} неудачных попыток")
-            raise AuthError("Неверный логин или пароль")
-        if not row["is_active"]:
-            raise AuthError("Учётная запись отключена — обратитесь к администратору")
-        updates = "failed_attempts = 0, locked_until = NULL"
-        args: list[object] = []
-        if _hasher.check_needs_rehash(row["password_hash"]):
-            updates += ", password_hash = ?"
-            args.append(hash_password(password))
-        conn.execute(f"UPDATE users SET {updates} WHERE id = ?", [*args, row["id"]])
-        actor = Actor(row["id"], row["login"], row["role"], row["full_name"])
-        audit.record(conn, actor, "sign_in", "user", row["id"], None, login)
-        return actor
+            failure = (f"Вход заблокирован на {LOCK_MINUTES} минут после {MAX_FAILED}"
+                       " неудачных попыток") if until else "Неверный логин или пароль"
+        elif not row["is_active"]:
+            failure = "Учётная запись отключена — обратитесь к администратору"
+        else:
+            updates = "failed_attempts = 0, locked_until = NULL"
+            args: list[object] = []
+            if _hasher.check_needs_rehash(row["password_hash"]):
+                updates += ", password_hash = ?"
+                args.append(hash_password(password))
+            conn.execute(f"UPDATE users SET {updates} WHERE id = ?", [*args, row["id"]])
+            actor = Actor(row["id"], row["login"], row["role"], row["full_name"])
+            audit.record(conn, actor, "sign_in", "user", row["id"], None, login)
+    if failure or actor is None:
+        raise AuthError(failure or "Неверный логин или пароль")
+    return actor
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password or ""))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def must_change_password(store: Store, user_id: int) -> bool:
@@ -104,11 +110,8 @@ def change_password(store: Store, actor: Actor, old: str, new: str) -> None:
         row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (actor.id,)).fetchone()
         if row is None:
             raise NotFound("Пользователь не найден")
-        if row["password_hash"]:
-            try:
-                _hasher.verify(row["password_hash"], old or "")
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                raise ValidationError({"old_password": "Текущий пароль: неверный"}) from None
+        if row["password_hash"] and not _verify(row["password_hash"], old):
+            raise ValidationError({"old_password": "Текущий пароль: неверный"})
         conn.execute("UPDATE users SET password_hash = ?, must_change_password = 0,"
                      " updated_at = ?, version = version + 1 WHERE id = ?",
                      (hash_password(new), now_iso(), actor.id))

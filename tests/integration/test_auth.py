@@ -1,0 +1,105 @@
+"""Sign-in, lockout, password changes and the single-user rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clientplus_core import auth, users
+from clientplus_core.errors import AccessDenied, UserError, ValidationError
+
+
+@pytest.fixture
+def alice(store, actor):
+    return auth.add_user(store, actor, "alice", "correct horse", "manager", "Алиса")
+
+
+def test_a_user_signs_in_with_the_right_password(store, alice):
+    assert auth.authenticate(store, "alice", "correct horse").id == alice.id
+
+
+def test_the_password_is_stored_as_an_argon2_hash(store, alice):
+    with store.read() as conn:
+        h = conn.execute("SELECT password_hash FROM users WHERE login='alice'").fetchone()[0]
+    assert h.startswith("$argon2id$") and "correct horse" not in h
+
+
+def test_five_wrong_passwords_lock_the_login_even_for_the_right_one(store, alice):
+    for _ in range(4):
+        with pytest.raises(UserError, match="Неверный"):
+            auth.authenticate(store, "alice", "wrong")
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "wrong")
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "correct horse")
+
+
+def test_the_lock_expires_after_fifteen_minutes(store, alice):
+    for _ in range(5):
+        with pytest.raises(UserError):
+            auth.authenticate(store, "alice", "wrong")
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    with store.write() as conn:
+        conn.execute("UPDATE users SET locked_until = ? WHERE login = 'alice'", (past,))
+    assert auth.authenticate(store, "alice", "correct horse").login == "alice"
+
+
+def test_an_unknown_login_gets_the_same_message_as_a_wrong_password(store, alice):
+    with pytest.raises(UserError) as a:
+        auth.authenticate(store, "nobody", "x")
+    with pytest.raises(UserError) as b:
+        auth.authenticate(store, "alice", "x")
+    assert str(a.value) == str(b.value)
+
+
+def test_a_deactivated_user_cannot_sign_in(store, actor, alice):
+    auth.set_active(store, actor, alice.id, False)
+    with pytest.raises(UserError, match="отключена"):
+        auth.authenticate(store, "alice", "correct horse")
+
+
+def test_admin_reset_forces_a_change_and_the_user_changes_it(store, actor, alice):
+    temp = auth.reset_password(store, actor, alice.id)
+    assert auth.must_change_password(store, alice.id)
+    who = auth.authenticate(store, "alice", temp)
+    with pytest.raises(ValidationError):
+        auth.change_password(store, who, "not the temp", "brand new pw")
+    auth.change_password(store, who, temp, "brand new pw")
+    assert not auth.must_change_password(store, alice.id)
+    assert auth.authenticate(store, "alice", "brand new pw").id == alice.id
+
+
+def test_only_the_admin_manages_users(store, alice):
+    with pytest.raises(AccessDenied):
+        auth.reset_password(store, alice, alice.id, "whatever123")
+
+
+def test_single_user_mode_only_on_loopback_and_only_before_any_password(store, actor):
+    assert auth.single_user_mode(store, "127.0.0.1")
+    assert auth.single_user_mode(store, "localhost")
+    assert not auth.single_user_mode(store, "0.0.0.0")
+    assert not auth.single_user_mode(store, "")
+    auth.add_user(store, None, "admin", "first admin pw", "admin")
+    assert not auth.single_user_mode(store, "127.0.0.1")
+    with pytest.raises(UserError):
+        auth.add_user(store, None, "intruder", "another pw 1", "admin")
+
+
+def test_passwords_never_appear_in_the_audit_trail(store, actor, alice):
+    auth.reset_password(store, actor, alice.id, "SecretReset99")
+    with pytest.raises(UserError):
+        auth.authenticate(store, "alice", "TypedWrong77")
+    who = auth.authenticate(store, "alice", "SecretReset99")
+    auth.change_password(store, who, "SecretReset99", "NewSecret123")
+    with store.read() as conn:
+        dump = json.dumps([dict(r) for r in conn.execute("SELECT * FROM audit_log")],
+                          ensure_ascii=False)
+    for secret in ("correct horse", "SecretReset99", "TypedWrong77", "NewSecret123"):
+        assert secret not in dump
+    assert "sign_in" in dump and "sign_in_failed" in dump
+
+
+def test_users_list_never_carries_hashes(store, alice):
+    assert all("password_hash" not in u for u in users.list_users(store))
