@@ -92,7 +92,7 @@ def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
         try:
             out[name] = fn(out[name])
         except ValueError as exc:
-            errors[name] = f"{spec(CLIENT_FIELDS, name).ru}: {exc}"
+            errors[name] = _named(spec(CLIENT_FIELDS, name).ru, str(exc))
     if kind == "person" and out.get("kpp"):
         errors.setdefault("kpp", "КПП: у физического лица нет КПП")
 
@@ -109,6 +109,11 @@ def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _named(label: str, message: str) -> str:
+    """``"Label: message"`` unless the message already starts with the label."""
+    return message if message.lower().startswith(label.lower()) else f"{label}: {message}"
 
 
 def row_to_dict(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
@@ -157,21 +162,26 @@ def find_duplicates(conn: sqlite3.Connection, inn: str = "", phone: str = "", em
 
     live = "deleted_at IS NULL"
     if inn:
-        add(conn.execute(f"SELECT id, name FROM clients WHERE inn = ? AND {live}",
+        add(conn.execute(f"SELECT id, name FROM clients WHERE inn = ? AND inn <> '' AND {live}",
                          (inn,)).fetchall(), "ИНН")
     if phone:
-        add(conn.execute(f"SELECT id, name FROM clients WHERE phone = ? AND {live}",
-                         (phone,)).fetchall(), "телефон")
+        add(conn.execute(
+            f"SELECT id, name FROM clients WHERE phone = ? AND phone <> '' AND {live}",
+            (phone,)).fetchall(), "телефон")
         add(conn.execute(
             "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
-            " WHERE (t.phone = ? OR t.mobile = ?) AND t.deleted_at IS NULL"
+            " WHERE t.phone = ? AND t.phone <> '' AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL UNION "
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE t.mobile = ? AND t.mobile <> '' AND t.deleted_at IS NULL"
             " AND c.deleted_at IS NULL", (phone, phone)).fetchall(), "телефон")
     if email:
-        add(conn.execute(f"SELECT id, name FROM clients WHERE email = ? COLLATE NOCASE AND {live}",
-                         (email,)).fetchall(), "e-mail")
+        add(conn.execute(
+            f"SELECT id, name FROM clients WHERE email = ? COLLATE NOCASE AND email <> ''"
+            f" AND {live}", (email,)).fetchall(), "e-mail")
         add(conn.execute(
             "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
-            " WHERE t.email = ? COLLATE NOCASE AND t.deleted_at IS NULL"
+            " WHERE t.email = ? COLLATE NOCASE AND t.email <> '' AND t.deleted_at IS NULL"
             " AND c.deleted_at IS NULL", (email,)).fetchall(), "e-mail")
     return list(found.values())
 
@@ -251,7 +261,7 @@ def update(store: Store, actor: Actor, client_id: int, data: Mapping[str, Any], 
     return _update(conn, actor, client_id, data, version, base, allow_duplicate)
 
 
-def _conflict(conn: sqlite3.Connection, current: Mapping[str, Any],
+def _conflict(conn: sqlite3.Connection, current: sqlite3.Row | Mapping[str, Any],
               base: Mapping[str, Any] | None, entity: str = "client") -> ConflictError:
     last = conn.execute(
         "SELECT actor_login, at FROM audit_log WHERE entity = ? AND entity_id = ?"
