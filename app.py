@@ -1,33 +1,50 @@
-"""ClientPlus — router and frame. Run with ``streamlit run app.py`` (or ``make run``)."""
+"""ClientPlus — router and frame. Run with ``streamlit run app.py`` (or ``make run``).
+
+Only the pages the signed-in role may use are shown in the navigation; the rest
+are registered hidden, so a deep link reaches the page's own guard, which says
+"no access" instead of showing data.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from clientplus_core.access import can
 from clientplus_ui import guard, tr
 from clientplus_ui.i18n import language_switch
+from clientplus_ui.login import sign_out
 from clientplus_ui.widgets import search_box
 
 st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", layout="wide")
 
 actor = guard()
 
-pages = [
-    st.Page("pages/clients.py", title=tr("Клиенты", "Clients"), icon=":material/groups:",
-            url_path="clients", default=True),
-    st.Page("pages/client.py", title=tr("Карточка клиента", "Client card"),
-            icon=":material/badge:", url_path="client", visibility="hidden"),
-    st.Page("pages/search.py", title=tr("Поиск", "Search"), icon=":material/search:",
-            url_path="search"),
-    st.Page("pages/import.py", title=tr("Импорт", "Import"), icon=":material/upload_file:",
-            url_path="import"),
-    st.Page("pages/settings.py", title=tr("Настройки", "Settings"), icon=":material/settings:",
-            url_path="settings"),
+# (file, ru, en, icon, url path, operation needed to see it in the menu)
+PAGES = [
+    ("pages/clients.py", "Клиенты", "Clients", "groups", "clients", None),
+    ("pages/search.py", "Поиск", "Search", "search", "search", None),
+    ("pages/import.py", "Импорт", "Import", "upload_file", "import", "client.import"),
+    ("pages/settings.py", "Настройки", "Settings", "settings", "settings", None),
+    ("pages/users.py", "Пользователи", "Users", "manage_accounts", "users", "users.manage"),
+    ("pages/audit.py", "Журнал действий", "Audit trail", "history", "audit", "audit.read"),
+    ("pages/trash.py", "Корзина", "Bin", "delete", "trash", "client.restore"),
+    ("pages/profile.py", "Профиль", "Profile", "person", "profile", None),
 ]
+
+pages = [st.Page("pages/client.py", title=tr("Карточка клиента", "Client card"),
+                 icon=":material/badge:", url_path="client", visibility="hidden")]
+for path, ru, en, icon, url, op in PAGES:
+    # The registry is the start page (served at "/").
+    pages.append(st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,
+                         default=url == "clients",
+                         visibility="visible" if op is None or can(actor, op) else "hidden"))
 
 nav = st.navigation(pages)
 with st.sidebar:
     language_switch()
     search_box()
     st.caption(f"{actor.full_name or actor.login} · {actor.role}")
+    if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
+        sign_out()
+        st.rerun()
 nav.run()

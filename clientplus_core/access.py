@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "client.delete": frozenset({"admin", "head", "manager"}),
     "client.merge": frozenset({"admin", "head", "manager"}),
     "client.assign_owner": frozenset({"admin", "head"}),
+    "client.restore": frozenset({"admin", "head"}),
     "client.import": frozenset({"admin", "head", "manager"}),
     "client.export": frozenset(ROLES),
     "search": frozenset(ROLES),

@@ -325,7 +325,7 @@ def delete(store: Store, actor: Actor, client_id: int) -> None:
 
 def restore(store: Store, actor: Actor, client_id: int) -> None:
     """Undo a soft delete (head and admin)."""
-    require(actor, "client.assign_owner")
+    require(actor, "client.restore")
     with store.write() as conn:
         row = _visible_row(conn, actor, client_id, include_deleted=True)
         conn.execute("UPDATE clients SET deleted_at = NULL, updated_at = ?, version = version + 1"
@@ -552,3 +552,13 @@ def shared_with(store: Store, actor: Actor, client_id: int) -> list[int]:
         return [r[0] for r in conn.execute(
             "SELECT user_id FROM client_shares WHERE client_id = ? ORDER BY user_id",
             (client_id,))]
+
+
+def list_deleted(store: Store, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Soft-deleted clients, newest deletion first (head and admin: the bin)."""
+    require(actor, "client.restore")
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(
+            "SELECT c.id, c.kind, c.name, c.inn, c.deleted_at, u.full_name AS owner_name"
+            " FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
+            " WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC LIMIT ?", (limit,))]

@@ -12,6 +12,8 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "upload_limit_mb": (200, "Largest file a user may attach, in megabytes."),
     "company": ({}, "Own company requisites (the seller in documents)."),
     "language": ("ru", "Default interface language: ru or en."),
+    "session_idle_minutes": (60, "Sign a browser session out after this many idle minutes"
+                                 " (0: never)."),
 }
 
 

@@ -63,3 +63,13 @@ def list_users(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
         return [dict(r) for r in conn.execute(
             "SELECT id, login, full_name, role, email, is_active FROM users ORDER BY full_name")]
+
+
+def get_actor_by_id(store: Store, user_id: int) -> Actor:
+    """The active user with this id, as an Actor."""
+    with store.read() as conn:
+        row = conn.execute("SELECT * FROM users WHERE id = ? AND is_active = 1",
+                           (user_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"Пользователь №{user_id} не найден или отключён")
+    return _actor(row)

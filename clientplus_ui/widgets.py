@@ -8,8 +8,13 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core.errors import (ConflictError, DuplicateWarning, NotFound, UserError,
-                                    ValidationError)
+from clientplus_core.errors import (
+    ConflictError,
+    DuplicateWarning,
+    NotFound,
+    UserError,
+    ValidationError,
+)
 
 from .i18n import tr
 

@@ -1,5 +1,49 @@
-"""Placeholder — being written."""
+"""The client card: ?id=N opens a client, ?new=1 a blank form."""
 
-from clientplus_ui import guard
+from __future__ import annotations
+
+import streamlit as st
+
+from clientplus_core import clients
+from clientplus_core.errors import UserError
+from clientplus_ui import card_contacts, card_files, card_history, client_form, get_store, guard, tr
+from clientplus_ui.common import kind_label, md_escape, show_flash
+from clientplus_ui.widgets import show_error
 
 actor = guard()
+store = get_store()
+
+st.page_link("pages/clients.py", label=tr("К списку клиентов", "Back to clients"),
+             icon=":material/arrow_back:")
+show_flash()
+
+raw_id = st.query_params.get("id", "")
+if st.query_params.get("new") or not raw_id:
+    st.title(tr("Новый клиент", "New client"))
+    client_form.render(store, actor, None)
+    st.stop()
+
+try:
+    client = clients.get(store, actor, int(raw_id))
+except ValueError:
+    st.error(tr("Неверный номер клиента в адресе.", "Bad client number in the address."))
+    st.stop()
+except UserError as exc:
+    show_error(exc)
+    st.stop()
+
+st.title(md_escape(client["name"]))
+st.caption(md_escape(f"{kind_label(client['kind'])} · №{client['id']}"
+                     + (f" · {tr('ИНН', 'INN')} {client['inn']}" if client["inn"] else "")))
+
+# A keyed, tracked tab bar: the open tab survives reruns, and only it is rendered.
+cid = client["id"]
+parts = [(tr("Реквизиты", "Requisites"), lambda: client_form.render(store, actor, client)),
+         (tr("Контакты", "Contacts"), lambda: card_contacts.render(store, actor, cid)),
+         (tr("Файлы и ссылки", "Files and links"), lambda: card_files.render(store, actor, cid)),
+         (tr("История", "History"), lambda: card_history.render(store, actor, cid))]
+tabs = st.tabs([label for label, _ in parts], key="card.tab", on_change="rerun")
+for tab, (_, render_tab) in zip(tabs, parts, strict=True):
+    if tab.open:
+        with tab:
+            render_tab()

@@ -1,0 +1,154 @@
+"""The client registry's pieces: filter bar, table, pager, Excel download.
+
+Filter widgets keep their values for the whole session (``persist_state``), so
+coming back from a card shows the same list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple
+from typing import Any
+
+import streamlit as st
+
+from clientplus_core import clients, users
+from clientplus_core.access import Actor
+from clientplus_core.clients import ClientFilter, Page
+from clientplus_core.db import Store
+from clientplus_core.errors import UserError
+from clientplus_core.fields import CLIENT_KINDS
+from clientplus_core.validation import format_phone
+
+from .common import kind_label, lkey
+from .i18n import tr
+from .widgets import fmt_dt, show_error, xlsx_download
+
+PAGE_SIZE = 50
+PAGE_KEY = "reg.page"
+SIG_KEY = "reg.filter_sig"
+XLSX_KEY = "reg.xlsx"
+SORTS = {"name": ("Наименование", "Name"), "created_at": ("Дата создания", "Created"),
+         "updated_at": ("Дата изменения", "Updated"), "inn": ("ИНН", "INN")}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+def filter_bar(store: Store, actor: Actor) -> ClientFilter:
+    """Render the search box and filters; return the filter they describe."""
+    keep = {"persist_state": "session"}
+    query = st.text_input(
+        tr("Поиск", "Search"), key="reg.query", live=True, type="search", **keep,
+        placeholder=tr("Наименование, ИНН, телефон, e-mail, контакт, текст файла…",
+                       "Name, INN, phone, e-mail, contact, file text…"))
+    c1, c2, c3 = st.columns(3)
+    # "" / 0 mean "any" (not None: a restored None would show as an empty select)
+    kind = c1.selectbox(tr("Тип", "Kind"), ["", *CLIENT_KINDS], key=lkey("reg.kind"),
+                        format_func=lambda k: kind_label(k) if k else tr("Все типы", "All kinds"),
+                        **keep)
+    owners = {u["id"]: u["full_name"] or u["login"] for u in users.list_users(store)}
+    owner = c2.selectbox(tr("Ответственный", "Owner"), [0, *owners], key=lkey("reg.owner"),
+                         format_func=lambda i: owners.get(i, "") if i else tr("Все", "Anyone"),
+                         **keep)
+    tags = clients.all_tags(store, actor)
+    tag = c3.selectbox(tr("Метка", "Tag"), ["", *tags], key=lkey("reg.tag"),
+                       format_func=lambda t: t if t else tr("Любая", "Any"), **keep)
+    c4, c5, c6, c7 = st.columns(4)
+    date_from = c4.date_input(tr("Создан с", "Created from"), value=None, key="reg.from",
+                              format="DD.MM.YYYY", **keep)
+    date_to = c5.date_input(tr("Создан по", "Created to"), value=None, key="reg.to",
+                            format="DD.MM.YYYY", **keep)
+    sort = c6.selectbox(tr("Сортировка", "Sort by"), list(SORTS), key=lkey("reg.sort"),
+                        format_func=lambda s: tr(*SORTS[s]), **keep)
+    desc = c7.selectbox(tr("Порядок", "Order"), [False, True], key=lkey("reg.desc"),
+                        format_func=lambda d: tr("по убыванию ↓", "descending ↓") if d
+                        else tr("по возрастанию ↑", "ascending ↑"), **keep)
+    f = ClientFilter(query=query or "", kind=kind or None, owner_id=owner or None,
+                     tag=tag or None,
+                     created_from=_iso(date_from), created_to=_iso(date_to), sort=sort,
+                     descending=bool(desc))
+    sig = astuple(f)
+    if st.session_state.get(SIG_KEY) != sig:  # new filter -> back to page 1
+        st.session_state[SIG_KEY] = sig
+        st.session_state[PAGE_KEY] = 1
+    return f
+
+
+def load_page(store: Store, actor: Actor, f: ClientFilter) -> Page | None:
+    """The requested page of the registry (clamped to the last page)."""
+    page_no = int(st.session_state.get(PAGE_KEY) or 1)
+    try:
+        page = clients.list_clients(store, actor, f, page=page_no, page_size=PAGE_SIZE)
+        if page_no > page.pages:
+            st.session_state[PAGE_KEY] = page.pages
+            page = clients.list_clients(store, actor, f, page=page.pages, page_size=PAGE_SIZE)
+    except UserError as exc:
+        show_error(exc)
+        return None
+    return page
+
+
+def table_rows(page: Page) -> list[dict[str, Any]]:
+    """Registry rows as the table shows them (plain text: nothing is HTML)."""
+    return [{
+        "№": r["id"],
+        tr("Тип", "Kind"): kind_label(r["kind"]),
+        tr("Наименование", "Name"): r["name"],
+        tr("ИНН", "INN"): r["inn"] or "",
+        tr("Телефон", "Phone"): format_phone(r["phone"] or ""),
+        "E-mail": r["email"] or "",
+        tr("Метки", "Tags"): ", ".join(r["tags"]),
+        tr("Ответственный", "Owner"): r.get("owner_name") or "",
+        tr("Создан", "Created"): fmt_dt(r["created_at"])[:10],
+    } for r in page.rows]
+
+
+def table(page: Page) -> int | None:
+    """Render the table; return the id of the client the user clicked, if any."""
+    rows = table_rows(page)
+    event = st.dataframe(rows, key="reg.table", on_select="rerun", selection_mode="single-row",
+                         hide_index=True, width="stretch",
+                         column_config={
+                             "№": st.column_config.NumberColumn(width="small", format="%d"),
+                             tr("Наименование", "Name"): st.column_config.TextColumn(width="large"),
+                         })
+    selected = event.selection.rows if event is not None else []
+    if selected and selected[0] < len(rows):
+        return int(rows[selected[0]]["№"])
+    return None
+
+
+def pager(page: Page) -> None:
+    """Page number input and «стр. N из M» under the table."""
+    if page.pages <= 1:
+        return
+    c1, c2, _ = st.columns([1, 2, 5], vertical_alignment="bottom")
+    c1.number_input(tr("Страница", "Page"), min_value=1, max_value=page.pages, step=1,
+                    key=PAGE_KEY)
+    c2.write(tr(f"стр. {page.page} из {page.pages}", f"page {page.page} of {page.pages}"))
+
+
+def excel_download(store: Store, actor: Actor, f: ClientFilter, total: int) -> None:
+    """«Подготовить Excel» builds the file for exactly this filter; then download."""
+    sig = astuple(f)
+    ready = st.session_state.get(XLSX_KEY)
+    if ready and ready[0] != sig:  # the filter changed: that file is stale
+        st.session_state.pop(XLSX_KEY, None)
+    elif ready:
+        xlsx_download(tr(f"Скачать Excel ({total})", f"Download Excel ({total})"), ready[1],
+                      file_name=f"clients-{dt.date.today().isoformat()}.xlsx", key="reg.xlsx_dl")
+        return
+    if st.button(tr("Подготовить Excel", "Prepare Excel"), key="reg.xlsx_make",
+                 icon=":material/table_view:", disabled=total == 0):
+        from clientplus_core import export
+
+        try:
+            with st.spinner(tr("Готовим файл…", "Preparing the file…")):
+                data = export.export_clients_bytes(store, actor, f, fmt="xlsx")
+        except UserError as exc:
+            show_error(exc)
+            return
+        st.session_state[XLSX_KEY] = (sig, data)
+        st.rerun()

@@ -1,0 +1,133 @@
+"""The client registry, driven with AppTest through app.py: list, filters, search
+as you type, pages, opening a card, Excel export of exactly what is filtered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def registry(store, monkeypatch):
+    """``registry()``: the app on its default page, the client registry."""
+    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
+    st.cache_resource.clear()
+
+    def run() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    st.cache_resource.clear()
+
+
+def names(at: AppTest) -> list[str]:
+    if not at.dataframe:
+        return []
+    return at.dataframe[0].value["Наименование"].tolist()
+
+
+@pytest.fixture
+def three(make_client):
+    return [make_client(name="ООО «Ромашка»", inn="7707083893", phone="+74951234567",
+                        tags=["опт"]),
+            make_client(kind="ip", name="ИП Лютиков", inn="500100732259"),
+            make_client(kind="person", name="Васильев Пётр")]
+
+
+def test_the_registry_lists_clients_with_formatted_phones(registry, three):
+    at = registry()
+    assert names(at) == ["Васильев Пётр", "ИП Лютиков", "ООО «Ромашка»"]
+    row = at.dataframe[0].value.iloc[2]
+    assert (row["Тип"], row["ИНН"], row["Телефон"], row["Метки"]) == (
+        "Юр. лицо", "7707083893", "8 (495) 123-45-67", "опт")
+    assert "Найдено клиентов: 3" in [c.value for c in at.caption]
+
+
+def test_the_kind_filter_keeps_only_that_kind(registry, three):
+    at = registry()
+    at.selectbox(key="reg.kind.ru").set_value("ip").run()
+    assert names(at) == ["ИП Лютиков"]
+
+
+def test_the_search_box_filters_by_any_part_of_the_card(registry, three):
+    at = registry()
+    at.text_input(key="reg.query").input("омаш").run()
+    assert names(at) == ["ООО «Ромашка»"]
+    at.text_input(key="reg.query").input("123-45-67").run()  # a phone typed any way
+    assert names(at) == ["ООО «Ромашка»"]
+
+
+def test_the_tag_filter_and_sorting(registry, three):
+    at = registry()
+    at.selectbox(key="reg.tag.ru").set_value("опт").run()
+    assert names(at) == ["ООО «Ромашка»"]
+    at.selectbox(key="reg.tag.ru").set_value("")
+    at.selectbox(key="reg.desc.ru").set_value(True).run()
+    assert names(at) == ["ООО «Ромашка»", "ИП Лютиков", "Васильев Пётр"]
+
+
+def test_the_created_period_filters_by_date(registry, three):
+    today = dt.datetime.now(dt.UTC).date()  # created_at is stored in UTC
+    at = registry()
+    at.date_input(key="reg.from").set_value(today - dt.timedelta(days=1))
+    at.date_input(key="reg.to").set_value(today).run()
+    assert len(names(at)) == 3
+    at.date_input(key="reg.from").set_value(today + dt.timedelta(days=1)).run()
+    assert names(at) == []
+
+
+def test_nothing_found_says_so(registry, three):
+    at = registry()
+    at.text_input(key="reg.query").input("несуществующий").run()
+    assert names(at) == []
+    assert any("Ничего не найдено" in i.value for i in at.info)
+
+
+def test_long_lists_are_paged_by_fifty(registry, make_client):
+    for i in range(55):
+        make_client(name=f"Клиент {i:02d}")
+    at = registry()
+    assert len(names(at)) == 50
+    assert any("стр. 1 из 2" in m.value for m in at.markdown)
+    at.number_input(key="reg.page").set_value(2).run()
+    assert names(at) == [f"Клиент {i}" for i in range(50, 55)]
+    at.text_input(key="reg.query").input("Клиент 0").run()  # a new filter: back to page 1
+    assert names(at)[0] == "Клиент 00"
+
+
+def test_selecting_a_row_opens_the_card(registry, three):
+    at = registry()
+    at.session_state["reg.table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["id"] == str(three[1]["id"])
+    assert [t.value for t in at.title] == ["ИП Лютиков"]
+
+
+def test_excel_has_exactly_the_filtered_clients(registry, three):
+    at = registry()
+    at.selectbox(key="reg.kind.ru").set_value("legal").run()
+    next(b for b in at.button if b.label == "Подготовить Excel").click().run()
+    assert not at.exception
+    assert any(d.label == "Скачать Excel (1)" for d in at.download_button)
+    _filter, data = at.session_state["reg.xlsx"]  # the bytes the download button serves
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "ООО «Ромашка»" in cells
+    assert "ИП Лютиков" not in cells and "Васильев Пётр" not in cells
+
+
+def test_a_script_in_a_name_stays_text(registry, make_client):
+    make_client(name="<script>alert(1)</script>")
+    at = registry()
+    assert names(at) == ["<script>alert(1)</script>"]
+    assert not any("<script>" in m.value for m in at.markdown)

@@ -1,0 +1,76 @@
+"""The search page and the sidebar search box, driven with AppTest through app.py."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from clientplus_core import contacts, files
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app(store, monkeypatch):
+    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
+    st.cache_resource.clear()
+
+    def run(q: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30)
+        if q is not None:
+            at.query_params["q"] = q
+        at.run()
+        if q is not None:
+            at.switch_page("pages/search.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    st.cache_resource.clear()
+
+
+def card_links(at: AppTest) -> list[tuple[str, str]]:
+    return [(p.proto.label, p.proto.query_string) for p in at.page_link
+            if p.proto.query_string.startswith("id=")]
+
+
+def test_a_hit_is_highlighted_and_links_to_the_card(app, make_client):
+    c = make_client(name="ООО «Ромашка»", inn="7707083893")
+    make_client(name="ООО «Лютик»")
+    at = app("ромаш")
+    assert at.text_input(key="sp.q").value == "ромаш"
+    assert any("<mark>Ромаш</mark>ка" in h.value and "Клиент" in h.value for h in at.html)
+    assert card_links(at) == [("Открыть карточку", f"id={c['id']}")]
+
+
+def test_contacts_and_file_text_are_found_with_their_client(app, store, actor, make_client):
+    c = make_client(name="ООО «Вектор»")
+    contacts.create(store, actor, c["id"], {"name": "Смирнова Анна", "email": "anna@vector.ru"})
+    text = "Счёт на оплату: кабель ВВГнг".encode()
+    files.upload(store, actor, c["id"], "счёт.txt", io.BytesIO(text))
+    at = app("ВВГнг")
+    assert any("Файл" in h.value for h in at.html)
+    assert any("<mark>ВВГнг</mark>" in h.value for h in at.html)
+    assert card_links(at) == [("ООО «Вектор»", f"id={c['id']}")]
+    at.text_input(key="sp.q").input("Смирнова").run()
+    assert any("Контакт" in h.value and "<mark>Смирнова</mark>" in h.value for h in at.html)
+    assert at.query_params["q"] == "Смирнова"
+
+
+def test_nothing_found_says_so(app, make_client):
+    make_client(name="ООО «Ромашка»")
+    at = app("несуществующее")
+    assert any("Ничего не найдено" in i.value for i in at.info)
+    assert card_links(at) == []
+
+
+def test_a_script_in_a_name_is_escaped(app, make_client):
+    make_client(name="<script>alert(1)</script>")
+    at = app("script")
+    assert any("&lt;<mark>script</mark>&gt;alert(1)" in h.value for h in at.html)
+    assert not any("<script>" in h.value for h in at.html)
+    assert not any("<script>" in m.value for m in at.markdown)
