@@ -1,0 +1,422 @@
+"""ClientPlus benchmark: prints a markdown table and writes bench/results/bench-<date>.json.
+
+    .venv/bin/python bench/bench.py            # 100,000 clients (generated once, cached)
+    .venv/bin/python bench/bench.py --quick    # 10,000 clients, a smoke run
+    .venv/bin/python bench/bench.py --reuse    # keep the generated database if present
+
+The data set is made by ``clientplus demo`` run as a child process, so its time and
+peak memory are its own; import and export also run in child processes for the
+same reason. Read paths (search, client card, registry page) run in this process
+against the generated database, as the administrator and as ``manager1`` (who
+owns a share of the clients), through the same core functions the pages call.
+Nothing here is asserted: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clientplus_core import clients, contacts, demo, files, search, users  # noqa: E402
+from clientplus_core.access import Actor  # noqa: E402
+from clientplus_core.clients import ClientFilter  # noqa: E402
+from clientplus_core.db import Store, open_store  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_CACHE = Path(tempfile.gettempdir()) / "clientplus-bench"
+SEED = 42
+META = "bench-meta.json"
+
+
+@dataclass
+class Row:
+    """One line of the report. Times in ms; for whole-run steps ``p50`` holds the value."""
+
+    metric: str
+    n: int
+    p50: float | None
+    p95: float | None
+    target: str
+    baseline: float | None = None
+    ratio: float | None = None
+    ok: bool | None = None
+    note: str = ""
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+# --- child processes ---------------------------------------------------------------------
+
+def run_child(args: list[str]) -> tuple[float, float, str]:
+    """Run ``python <args>``; return (seconds, peak RSS in MB, stdout). Raises on failure."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - t
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:3]} failed ({proc.returncode}): {stderr.strip()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024, stdout   # ru_maxrss is in KiB on Linux
+
+
+def worker(argv: list[str]) -> int:
+    """Child-process steps: ``--worker import <data_dir> <xlsx>`` / ``export <data_dir> <out>``."""
+    step, data_dir, path = argv
+    store = open_store(data_dir)
+    admin = users.ensure_local_admin(store)
+    t = time.perf_counter()
+    if step == "import":
+        from clientplus_core import importer
+
+        p = Path(path)
+        table = importer.read_table(p.read_bytes(), p.name)
+        mapping = importer.guess_mapping(table.headers)
+        report = importer.run_import(store, admin, table, mapping)
+        result: dict[str, Any] = {"created": report.created, "updated": report.updated,
+                                  "errors": report.error_rows, "mapping": mapping}
+    elif step == "export":
+        from clientplus_core import export
+
+        n = export.export_clients(store, admin, ClientFilter(), Path(path), "xlsx")
+        result = {"rows": n, "bytes": Path(path).stat().st_size}
+    else:
+        raise SystemExit(f"unknown worker step {step}")
+    result["seconds"] = time.perf_counter() - t
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+# --- data set ----------------------------------------------------------------------------
+
+def prepare(data_dir: Path, n_clients: int, reuse: bool) -> dict[str, Any]:
+    """Generate the data set with ``clientplus demo`` (or reuse a matching one)."""
+    meta_path = data_dir / META
+    if reuse and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("clients") == n_clients and meta.get("seed") == SEED:
+            meta["reused"] = True
+            return meta
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    print(f"generating {n_clients} clients in {data_dir} …", file=sys.stderr, flush=True)
+    seconds, rss, out = run_child(["-m", "clientplus_core.cli", "--data-dir", str(data_dir),
+                                   "demo", "--clients", str(n_clients), "--seed", str(SEED)])
+    counts = json.loads(out.strip().splitlines()[-1])
+    conn = sqlite3.connect(data_dir / "clientplus.db")
+    try:
+        text_files = conn.execute("SELECT count(*) FROM files f JOIN blobs b ON b.sha256 ="
+                                  " f.sha256 WHERE b.text_status = 'ok'").fetchone()[0]
+    finally:
+        conn.close()
+    meta = {"clients": n_clients, "seed": SEED, "demo_seconds": seconds, "demo_rss_mb": rss,
+            "counts": counts, "files_with_text": text_files,
+            "db_mb": (data_dir / "clientplus.db").stat().st_size / 2**20,
+            "generated_at": datetime.now().isoformat(timespec="seconds"), "reused": False}
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    return meta
+
+
+# --- queries -----------------------------------------------------------------------------
+
+def make_queries(store: Store, rng: random.Random) -> list[tuple[str, str]]:
+    """~50 realistic (kind, query) pairs drawn from the data."""
+    with store.read() as conn:
+        legal = conn.execute("SELECT name, inn, phone FROM clients WHERE kind = 'legal'"
+                             " ORDER BY random() LIMIT 400").fetchall()
+        people = conn.execute("SELECT name, email, mobile FROM contacts WHERE email <> ''"
+                              " ORDER BY random() LIMIT 400").fetchall()
+    # ORDER BY random() is not seeded: sort, then sample with the seeded rng
+    legal = sorted(legal, key=lambda r: r["inn"])
+    people = sorted(people, key=lambda r: r["email"])
+    q: list[tuple[str, str]] = []
+    for r in rng.sample(legal, 9):
+        core = r["name"].split("«", 1)[-1].rstrip("»")
+        start = rng.randint(1, max(1, len(core) - 6))
+        q.append(("name middle", core[start:start + rng.randint(4, 6)]))
+    q += [("phone last 4", r["phone"][-4:]) for r in rng.sample(legal, 8)]
+    q += [("inn", r["inn"]) for r in rng.sample(legal, 8)]
+    q += [("email part", r["email"].split("@")[0][-7:]) for r in rng.sample(people, 8)]
+    words = ["металлопрокат", "гидроизоляция", "поддоны", "климатическое", "пиломатериалы",
+             "Договор поставки", "стеллажи складские", "спецодежда", "электроинструмент"]
+    q += [("file text", w) for w in words[:9]]
+    q += [("contact surname", r["name"].split()[0]) for r in rng.sample(people, 8)]
+    return q
+
+
+BASELINE_SQL = (
+    "SELECT id FROM (SELECT id FROM clients WHERE deleted_at IS NULL AND (name LIKE :q"
+    " OR inn LIKE :q OR email LIKE :q OR phone LIKE :q OR notes LIKE :q) LIMIT 100)"
+    " UNION ALL SELECT * FROM (SELECT client_id FROM contacts WHERE deleted_at IS NULL AND"
+    " (name LIKE :q OR phone LIKE :q OR mobile LIKE :q OR email LIKE :q) LIMIT 100)"
+    " UNION ALL SELECT * FROM (SELECT f.client_id FROM files f JOIN blobs b ON b.sha256 ="
+    " f.sha256 WHERE f.deleted_at IS NULL AND b.text LIKE :q LIMIT 100)"
+)
+
+
+def baseline_search(store: Store, q: str) -> int:
+    """What a naive app would do: ``LIKE '%q%'`` scans over the same columns."""
+    with store.read() as conn:
+        return len(conn.execute(BASELINE_SQL, {"q": f"%{q}%"}).fetchall())
+
+
+# --- measurements ------------------------------------------------------------------------
+
+def measure_search(store: Store, actor: Actor, queries: list[tuple[str, str]], reps: int,
+                   label: str, with_baseline: bool) -> list[Row]:
+    for _, q in queries:   # warm the OS page cache for both methods alike
+        search.search(store, actor, q)
+    core: list[float] = []
+    misses = 0
+    for _ in range(reps):
+        for _, q in queries:
+            t = time.perf_counter()
+            hits = search.search(store, actor, q)
+            core.append((time.perf_counter() - t) * 1000)
+            misses += not hits
+    row = Row(f"search{label} (core, FTS5)", len(core), statistics.median(core), pct(core, 95),
+              "p95 < 50 ms, ≥ 20× LIKE",
+              note=f"{len(queries)} queries × {reps}; queries with no hit: {misses // reps}")
+    rows = [row]
+    if with_baseline:
+        for _, q in queries[:3]:
+            baseline_search(store, q)
+        base = [timed(lambda q=q: baseline_search(store, q)) for _, q in queries]
+        bp50, bp95 = statistics.median(base), pct(base, 95)
+        row.baseline = bp95
+        row.ratio = bp95 / row.p95 if row.p95 else None
+        row.ok = row.p95 is not None and row.p95 < 50 and (row.ratio or 0) >= 20
+        rows.append(Row("search baseline (LIKE '%q%' scan)", len(base), bp50, bp95, "—",
+                        note=f"p50 ratio {bp50 / statistics.median(core):.0f}×"))
+    else:
+        row.ok = row.p95 < 50
+        row.target = "p95 < 50 ms"
+    return rows
+
+
+def measure_card(store: Store, actor: Actor, ids: list[int], label: str) -> Row:
+    def open_card(cid: int) -> None:
+        clients.get(store, actor, cid)
+        contacts.list_for_client(store, actor, cid)
+        files.list_for_client(store, actor, cid)
+        files.list_links(store, actor, cid)
+
+    for cid in ids[:5]:
+        open_card(cid)
+    t = [timed(lambda c=cid: open_card(c)) for cid in ids]
+    p95 = pct(t, 95)
+    return Row(f"client card{label} (get + contacts + files + links)", len(t),
+               statistics.median(t), p95, "p95 < 20 ms", ok=p95 < 20)
+
+
+def measure_registry(store: Store, actor: Actor, owner_id: int, label: str,
+                     reps: int) -> list[Row]:
+    variants = {
+        "kind=legal, tag=опт, by name": ClientFilter(kind="legal", tag="опт"),
+        "owner=manager1, newest first": ClientFilter(owner_id=owner_id, sort="created_at",
+                                                        descending=True),
+        "kind=ip, by INN desc": ClientFilter(kind="ip", sort="inn", descending=True),
+        "text «строй» + kind=legal": ClientFilter(query="строй", kind="legal"),
+    }
+    rows = []
+    for name, f in variants.items():
+        t: list[float] = []
+        total = 0
+        for page in (1, 50):
+            clients.list_clients(store, actor, f, page=page)
+            for _ in range(reps):
+                t.append(timed(lambda p=page, f=f: clients.list_clients(store, actor, f,
+                                                                         page=p)))
+            total = clients.list_clients(store, actor, f, page=1).total
+        p95 = pct(t, 95)
+        rows.append(Row(f"registry{label}: {name} (pages 1, 50)", len(t), statistics.median(t),
+                        p95, "p95 < 50 ms", ok=p95 < 50, note=f"{total} matching rows"))
+    return rows
+
+
+def import_xlsx(path: Path, n: int) -> None:
+    """A realistic client list as the user would bring it (Russian headers, one contact)."""
+    from openpyxl import Workbook
+
+    kinds = {"legal": "Юр. лицо", "ip": "ИП", "person": "Физ. лицо"}
+    headers = ["Тип", "Наименование", "Полное наименование", "ИНН", "КПП", "ОГРН", "ОКВЭД",
+               "Юридический адрес", "Индекс", "БИК", "Банк", "Корр. счёт", "Расчётный счёт",
+               "Руководитель", "Телефон", "E-mail", "Сайт", "Источник", "Метки", "Примечания",
+               "Контактное лицо", "Должность", "Мобильный", "Почта контакта"]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Клиенты")
+    ws.append(headers)
+    for r in demo.client_records(n, seed=SEED + 1):
+        c = r["contact"] or {}
+        ws.append([kinds[r["kind"]], r["name"], r["full_name"], r["inn"], r["kpp"], r["ogrn"],
+                   r["okved"], r["legal_address"], r["postal_index"], r["bik"], r["bank_name"],
+                   r["corr_account"], r["account"], r["director_name"], r["phone"], r["email"],
+                   r["website"], r["source"], ", ".join(r["tags"]), r["notes"],
+                   c.get("name", ""), c.get("post", ""), c.get("mobile", ""),
+                   c.get("email", "")])
+    wb.save(path)
+
+
+def step_rows(label: str, seconds_target: float, seconds: float, rss: float,
+              note: str = "") -> list[Row]:
+    return [Row(f"{label} (wall)", 1, seconds * 1000, None, f"< {seconds_target:g} s",
+                ok=seconds < seconds_target, note=note),
+            Row(f"{label} peak RSS, MB", 1, rss, None, "< 1024 MB", ok=rss < 1024)]
+
+
+def measure_import(work: Path, n: int) -> list[Row]:
+    try:
+        from clientplus_core import importer  # noqa: F401
+    except ImportError:
+        return [Row(f"import {n} rows .xlsx", 0, None, None, "< 15 s",
+                    note="skipped: importer missing")]
+    xlsx = work / f"import-{n}.xlsx"
+    import_xlsx(xlsx, n)
+    empty = work / "import-store"
+    shutil.rmtree(empty, ignore_errors=True)
+    open_store(empty)
+    seconds, rss, out = run_child([__file__, "--worker", "import", str(empty), str(xlsx)])
+    res = json.loads(out.strip().splitlines()[-1])
+    unmapped = [h for h, t in res["mapping"].items() if not t]
+    note = (f"created {res['created']}, errors {res['errors']}, import itself"
+            f" {res['seconds']:.1f} s" + (f"; unmapped: {unmapped}" if unmapped else ""))
+    return step_rows(f"import {n} rows .xlsx (empty store)", 15, seconds, rss, note)
+
+
+def measure_export(data_dir: Path, work: Path, n: int) -> list[Row]:
+    try:
+        from clientplus_core import export  # noqa: F401
+    except ImportError:
+        return [Row(f"export {n} clients .xlsx", 0, None, None, "< 20 s",
+                    note="skipped: export missing")]
+    out_path = work / "export.xlsx"
+    seconds, rss, out = run_child([__file__, "--worker", "export", str(data_dir),
+                                   str(out_path)])
+    res = json.loads(out.strip().splitlines()[-1])
+    return step_rows(f"export {res['rows']} clients .xlsx", 20, seconds, rss,
+                     f"{res['bytes'] / 2**20:.1f} MB file")
+
+
+# --- report ------------------------------------------------------------------------------
+
+def fmt(v: float | None, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.{digits}f}".replace(",", " ")
+
+
+def table(rows: list[Row]) -> str:
+    out = ["| metric | n | p50 ms | p95 ms | target | baseline | ratio | ok |",
+           "|---|---:|---:|---:|---|---:|---:|:-:|"]
+    for r in rows:
+        ok = "—" if r.ok is None else ("✅" if r.ok else "❌")
+        ratio = f"{r.ratio:.0f}×" if r.ratio else "—"
+        out.append(f"| {r.metric} | {r.n} | {fmt(r.p50, 2)} | {fmt(r.p95, 2)} | {r.target} |"
+                   f" {fmt(r.baseline, 1)} | {ratio} | {ok} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        return worker(argv[1:])
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="10,000 clients (smoke run)")
+    p.add_argument("--data-dir", type=Path, help=f"where the generated data set lives"
+                                                   f" (default {DEFAULT_CACHE}/<full|quick>)")
+    p.add_argument("--reuse", action="store_true", help="reuse the generated data set")
+    p.add_argument("--reps", type=int, default=3, help="repetitions of each read query")
+    args = p.parse_args(argv)
+
+    n_clients = 10_000 if args.quick else 100_000
+    n_import = 2_000 if args.quick else 10_000
+    data_dir = (args.data_dir or DEFAULT_CACHE / ("quick" if args.quick else "full")).resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    meta = prepare(data_dir, n_clients, args.reuse)
+    store = open_store(data_dir)
+    admin = users.ensure_local_admin(store)
+    manager = users.get_actor(store, "manager1")
+    rng = random.Random(SEED)
+
+    rows: list[Row] = []
+    note = ("reused: measured when generated " + meta["generated_at"]) if meta["reused"] else ""
+    rows += step_rows(f"clientplus demo --clients {n_clients}", 120, meta["demo_seconds"],
+                      meta["demo_rss_mb"], note)
+    queries = make_queries(store, rng)
+    print(f"measuring search ({len(queries)} queries) …", file=sys.stderr, flush=True)
+    rows += measure_search(store, admin, queries, args.reps, "", True)
+    rows += measure_search(store, manager, queries, args.reps, " as manager", False)
+
+    with store.read() as conn:
+        all_ids = [r[0] for r in conn.execute("SELECT id FROM clients")]
+        own_ids = [r[0] for r in conn.execute("SELECT id FROM clients WHERE owner_id = ?",
+                                              (manager.id,))]
+        with_files = [r[0] for r in conn.execute("SELECT DISTINCT client_id FROM files")]
+    card_ids = rng.sample(all_ids, 150) + rng.sample(with_files, 50)
+    rows.append(measure_card(store, admin, card_ids, ""))
+    rows.append(measure_card(store, manager, rng.sample(own_ids, 200), " as manager"))
+    print("measuring registry …", file=sys.stderr, flush=True)
+    rows += measure_registry(store, admin, manager.id, "", args.reps * 5)
+    rows += measure_registry(store, manager, manager.id, " as manager", args.reps * 5)
+
+    with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
+        work = Path(tmp)
+        print("measuring import …", file=sys.stderr, flush=True)
+        rows += measure_import(work, n_import)
+        print("measuring export …", file=sys.stderr, flush=True)
+        rows += measure_export(data_dir, work, n_clients)
+
+    print(table(rows))
+    print()
+    print(f"data: {meta['counts']}; files with text: {meta['files_with_text']};"
+          f" db {meta['db_mb']:.0f} MB; {data_dir}")
+    for r in rows:
+        if r.note:
+            print(f"- {r.metric}: {r.note}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{datetime.now():%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps({
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                    "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "loadavg_at_end": os.getloadavg()},
+        "data": meta, "queries": queries, "rows": [asdict(r) for r in rows],
+    }, ensure_ascii=False, indent=1))
+    print(f"\nresults: {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
