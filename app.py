@@ -1,8 +1,9 @@
 """ClientPlus — router and frame. Run with ``streamlit run app.py`` (or ``make run``).
 
-Only the pages the signed-in role may use are shown in the navigation; the rest
-are registered hidden, so a deep link reaches the page's own guard, which says
-"no access" instead of showing data.
+The navigation is always registered (so a deep link always resolves through it,
+never through Streamlit's automatic ``pages/`` discovery); each page's own guard
+shows the sign-in form or "no access". Only the pages the signed-in role may use
+are listed; before sign-in the menu is hidden.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import streamlit as st
 
 from clientplus_core.access import can
-from clientplus_ui import guard, tr
+from clientplus_ui import tr
+from clientplus_ui.context import resolve_actor
 from clientplus_ui.i18n import language_switch
 from clientplus_ui.login import sign_out
 from clientplus_ui.widgets import search_box
 
 st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", layout="wide")
 
-actor = guard()
+actor = resolve_actor()
 
 # (file, ru, en, icon, url path, operation needed to see it in the menu)
 PAGES = [
@@ -37,14 +39,16 @@ for path, ru, en, icon, url, op in PAGES:
     # The registry is the start page (served at "/").
     pages.append(st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,
                          default=url == "clients",
-                         visibility="visible" if op is None or can(actor, op) else "hidden"))
+                         visibility="visible" if actor and (op is None or can(actor, op))
+                         else "hidden"))
 
 nav = st.navigation(pages)
-with st.sidebar:
-    language_switch()
-    search_box()
-    st.caption(f"{actor.full_name or actor.login} · {actor.role}")
-    if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
-        sign_out()
-        st.rerun()
+if actor is not None:
+    with st.sidebar:
+        language_switch()
+        search_box()
+        st.caption(f"{actor.full_name or actor.login} · {actor.role}")
+        if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
+            sign_out()
+            st.rerun()
 nav.run()

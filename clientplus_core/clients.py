@@ -353,7 +353,8 @@ SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
             "updated_at": "c.updated_at", "inn": "c.inn", "id": "c.id", "kind": "c.kind"}
 
 
-def _where(actor: Actor, f: ClientFilter) -> tuple[str, list[object]]:
+def _where(conn: sqlite3.Connection, actor: Actor,
+           f: ClientFilter) -> tuple[str, list[object]]:
     scope_sql, args = client_scope(actor, "c")
     where = ["c.deleted_at IS NULL", scope_sql]
     if f.kind:
@@ -373,8 +374,11 @@ def _where(actor: Actor, f: ClientFilter) -> tuple[str, list[object]]:
         args.append(str(f.created_to))
     sub = search.matching_client_ids_sql(f.query)
     if sub:
-        where.append(f"c.id IN ({sub[0]})")
-        args += sub[1]
+        # Run the text match once and hand its ids over as one JSON parameter,
+        # so the count and the page do not each repeat the FTS query.
+        ids = sorted({r[0] for r in conn.execute(sub[0], sub[1])})
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(ids))
     return " AND ".join(where), args
 
 
@@ -399,15 +403,20 @@ def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page
     """One page of the registry, filtered and sorted, plus the total count."""
     require(actor, "client.read")
     f = f or ClientFilter()
-    where, args = _where(actor, f)
     order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
     page = max(1, int(page))
     with store.read() as conn:
+        where, args = _where(conn, actor, f)
         total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]
-        rows = conn.execute(
+        # Deferred join: page through the covering index for ids, then read only
+        # the rows shown.
+        ids = [r[0] for r in conn.execute(
+            f"SELECT c.id FROM clients c WHERE {where} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
+            [*args, page_size, (page - 1) * page_size])]
+        by_id = {r["id"]: r for r in conn.execute(
             f"SELECT {LIST_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
-            f" WHERE {where} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
-            [*args, page_size, (page - 1) * page_size]).fetchall()
+            f" WHERE c.id IN ({','.join('?' * len(ids)) or 'NULL'})", ids)}
+        rows = [by_id[i] for i in ids]
     return Page([row_to_dict(r) for r in rows], int(total), page, page_size)
 
 
@@ -416,9 +425,9 @@ def iter_clients(store: Store, actor: Actor, f: ClientFilter | None = None,
     """Every client matching the filter, full rows, in registry order (for export)."""
     require(actor, "client.export")
     f = f or ClientFilter()
-    where, args = _where(actor, f)
     order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
     with store.read() as conn:
+        where, args = _where(conn, actor, f)
         cur = conn.execute(
             f"SELECT c.*, u.full_name AS owner_name FROM clients c"
             f" LEFT JOIN users u ON u.id = c.owner_id WHERE {where} ORDER BY {order}, c.id", args)

@@ -183,6 +183,29 @@ CREATE VIRTUAL TABLE search_index USING fts5(
 """)
 
 
+@migrations()
+def m002_add_registry_indexes(db: sqlite_utils.Database) -> None:
+    """Covering indexes for the registry: each filter/sort pair is answered (and
+    counted) from an index that also holds owner, kind and deletion, so a page of
+    50 out of 100,000 clients never reads the wide table rows it skips."""
+    _run(db, """
+DROP INDEX IF EXISTS ix_clients_owner;
+DROP INDEX IF EXISTS ix_clients_created;
+DROP INDEX IF EXISTS ix_clients_name;
+DROP INDEX IF EXISTS ix_clients_kind;
+DROP INDEX IF EXISTS ix_clients_updated;
+CREATE INDEX ix_reg_name ON clients(name COLLATE NOCASE, id, owner_id, kind, deleted_at);
+CREATE INDEX ix_reg_kind_name ON clients(kind, name COLLATE NOCASE, id, owner_id, deleted_at);
+CREATE INDEX ix_reg_owner_name ON clients(owner_id, name COLLATE NOCASE, id, kind, deleted_at);
+CREATE INDEX ix_reg_owner_created ON clients(owner_id, created_at, id, kind, deleted_at);
+CREATE INDEX ix_reg_kind_created ON clients(kind, created_at, id, owner_id, deleted_at);
+CREATE INDEX ix_reg_kind_inn ON clients(kind, inn, id, owner_id, deleted_at);
+CREATE INDEX ix_reg_created ON clients(created_at, id, owner_id, kind, deleted_at);
+CREATE INDEX ix_reg_updated ON clients(updated_at, id, owner_id, kind, deleted_at);
+CREATE INDEX ix_reg_inn ON clients(inn, id, owner_id, kind, deleted_at)
+""")
+
+
 def apply(store: Store) -> list[str]:
     """Apply pending migrations; return the names applied now."""
     from .db import connect

@@ -61,7 +61,9 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any]) ->
                                     index=kinds.index(base["kind"]) if base.get("kind") in kinds
                                     else 0,
                                     key=lkey(snap.key("kind")))
-    if can(actor, "client.assign_owner"):
+    # The owner of an existing client changes only through the «Доступ» section's
+    # explicit hand-over (card_access), which confirms that sales and tasks move too.
+    if can(actor, "client.assign_owner") and not base.get("id"):
         people = {u["id"]: u["full_name"] or u["login"] for u in users.list_users(store)
                   if u["is_active"] or u["id"] == base.get("owner_id")}
         ids = [0, *people]  # 0: nobody / me (not None: a None option shows a clear button)

@@ -58,10 +58,22 @@ def _refresh(store: Store, actor: Actor) -> Actor | None:
         return None
 
 
-def guard(operation: str | None = None) -> Actor:
-    """The page gate: returns the actor, or renders sign-in / "no access" and stops."""
-    from .i18n import tr
+def _leave_pages_folder_mode() -> None:
+    """Until some session has run app.py's ``st.navigation``, Streamlit treats the
+    ``pages/`` folder the old way: a deep link on a fresh server (``/client?id=1``)
+    runs the page file alone — no app.py frame (search box, language switch, sign
+    out) and every page, hidden ones too, in the menu. Switch that off and rerun,
+    so the same address is served through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
 
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def resolve_actor() -> Actor | None:
+    """The signed-in actor, without rendering anything: applies idle expiry and
+    deactivation, and signs in the local administrator in single-user mode."""
     store = get_store()
     actor = current_actor()
     if actor is not None:
@@ -75,16 +87,25 @@ def guard(operation: str | None = None) -> Actor:
         else:
             actor = fresh
             signed_in(actor)
+    if actor is None and auth.single_user_mode(store, server_address()):
+        actor = users.ensure_local_admin(store)
+        signed_in(actor)
+    return actor
+
+
+def guard(operation: str | None = None) -> Actor:
+    """The page gate: returns the actor, or renders sign-in / "no access" and stops."""
+    from .i18n import tr
+
+    _leave_pages_folder_mode()
+    store = get_store()
+    actor = resolve_actor()
     if actor is None:
-        if auth.single_user_mode(store, server_address()):
-            actor = users.ensure_local_admin(store)
-            signed_in(actor)
-        elif not auth.has_passwords(store):
+        if not auth.has_passwords(store):
             first_admin_form(store)
-            st.stop()
         else:
             login_form(store)
-            st.stop()
+        st.stop()
     assert actor is not None
     if auth.must_change_password(store, actor.id):
         st.title(tr("Смена пароля", "Change password"))

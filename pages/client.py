@@ -6,7 +6,16 @@ import streamlit as st
 
 from clientplus_core import clients
 from clientplus_core.errors import UserError
-from clientplus_ui import card_contacts, card_files, card_history, client_form, get_store, guard, tr
+from clientplus_ui import (
+    card_access,
+    card_contacts,
+    card_files,
+    card_history,
+    client_form,
+    get_store,
+    guard,
+    tr,
+)
 from clientplus_ui.common import kind_label, md_escape, show_flash
 from clientplus_ui.widgets import show_error
 
@@ -38,7 +47,15 @@ st.caption(md_escape(f"{kind_label(client['kind'])} · №{client['id']}"
 
 # A keyed, tracked tab bar: the open tab survives reruns, and only it is rendered.
 cid = client["id"]
-parts = [(tr("Реквизиты", "Requisites"), lambda: client_form.render(store, actor, client)),
+
+
+def requisites() -> None:
+    client_form.render(store, actor, client)
+    st.divider()
+    card_access.render(store, actor, client)
+
+
+parts = [(tr("Реквизиты", "Requisites"), requisites),
          (tr("Контакты", "Contacts"), lambda: card_contacts.render(store, actor, cid)),
          (tr("Файлы и ссылки", "Files and links"), lambda: card_files.render(store, actor, cid)),
          (tr("История", "History"), lambda: card_history.render(store, actor, cid))]

@@ -1,0 +1,242 @@
+"""The administration pages, driven with AppTest through app.py: users (admin only),
+the audit trail (head and admin), the bin, and what a manager is refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from google.protobuf import text_format
+from streamlit.testing.v1 import AppTest
+
+from clientplus_core import auth, clients, users
+from clientplus_core.access import Actor
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def team(store, actor):
+    """The local admin (the ``actor`` fixture), a head and a manager."""
+    return {"admin": actor,
+            "head": users.create(store, "head1", "Главная Анна", "head"),
+            "m1": users.create(store, "manager1", "Первый Пётр", "manager")}
+
+
+@pytest.fixture
+def page(store, monkeypatch):
+    """``page(actor, "pages/users.py")``: that page as ``actor`` sees it."""
+    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
+    st.cache_resource.clear()
+
+    def run(who: Actor, path: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.session_state["auth.actor"] = who
+        at.run()
+        at.switch_page(path).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    st.cache_resource.clear()
+
+
+def everything(at: AppTest) -> str:
+    """Every element and block of the page, as protobuf text (labels, values, data)."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(text_format.MessageToString(proto, as_utf8=True))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def shown(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "markdown", "caption", "text", "success", "warning",
+                                  "error", "info") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def denied(at: AppTest) -> bool:
+    return any("Нет доступа" in e.value for e in at.error)
+
+
+# ---- users --------------------------------------------------------------------
+
+def test_the_admin_sees_the_list_of_users(page, team):
+    at = page(team["admin"], "pages/users.py")
+    assert [t.value for t in at.title] == ["Пользователи"]
+    table = at.dataframe[0].value
+    assert sorted(table["Логин"].tolist()) == ["admin", "head1", "manager1"]
+    assert table.set_index("Логин").loc["head1", "Роль"] == "Руководитель"
+
+
+def test_the_admin_adds_a_user_who_must_change_the_password(page, store, team):
+    at = page(team["admin"], "pages/users.py")
+    at.text_input(key="users.add.login").input("manager2")
+    at.text_input(key="users.add.name").input("Вторая Вера")
+    at.selectbox(key="users.add.role").set_value("manager")
+    at.text_input(key="users.add.password").input("temporary-pw")
+    press(at, "Добавить")
+    assert "Пользователь manager2 добавлен" in shown(at)
+    new = auth.authenticate(store, "manager2", "temporary-pw")
+    assert (new.role, new.full_name) == ("manager", "Вторая Вера")
+    assert auth.must_change_password(store, new.id)
+
+
+def test_a_short_password_is_refused_with_a_message(page, store, team):
+    at = page(team["admin"], "pages/users.py")
+    at.text_input(key="users.add.login").input("shorty")
+    at.text_input(key="users.add.password").input("123")
+    press(at, "Добавить")
+    assert any("Пароль" in e.value for e in at.error)
+    assert "shorty" not in [u["login"] for u in users.list_users(store)]
+
+
+def test_a_reset_password_is_shown_once_and_works(page, store, team):
+    at = page(team["admin"], "pages/users.py")
+    at.selectbox(key="users.pick").set_value("manager1")
+    press(at, "Сбросить пароль")
+    note = next(i.value for i in at.info if "Временный пароль" in i.value)
+    temp = re.search(r"`([^`]+)`", note)[1]  # type: ignore[index]
+    assert auth.authenticate(store, "manager1", temp).login == "manager1"
+    assert auth.must_change_password(store, team["m1"].id)
+    at.run()
+    assert not any("Временный пароль" in i.value for i in at.info)  # shown once
+    assert temp not in everything(at)
+
+
+def test_deactivating_asks_first(page, store, team):
+    at = page(team["admin"], "pages/users.py")
+    at.selectbox(key="users.pick").set_value("manager1").run()
+    assert "Отключить manager1? Войти он больше не сможет." in shown(at)
+    assert users.get_actor_by_id(store, team["m1"].id)  # nothing happened yet
+    press(at, "Да, отключить")
+    active = {u["login"]: u["is_active"] for u in users.list_users(store)}
+    assert active["manager1"] == 0
+    assert at.dataframe[0].value.set_index("Логин").loc["manager1", "Активен"] == False  # noqa: E712
+
+
+def test_a_manager_is_refused_the_users_page_and_sees_no_user_data(page, team):
+    at = page(team["m1"], "pages/users.py")
+    assert denied(at)
+    assert not at.dataframe
+    page_text = everything(at)
+    assert "head1" not in page_text and "Главная Анна" not in page_text
+    assert not [b for b in at.button if b.label in ("Сбросить пароль", "Добавить")]
+
+
+# ---- audit trail -----------------------------------------------------------------
+
+@pytest.fixture
+def activity(store, team):
+    """Some creates and a sign-in to find in the trail."""
+    clients.create(store, team["m1"], {"name": "ООО «Первое»"})
+    clients.create(store, team["head"], {"name": "ООО «Второе»"})
+    auth.add_user(store, team["admin"], "signer", "signer-pw-1", "manager")
+    auth.authenticate(store, "signer", "signer-pw-1")
+
+
+def test_the_head_reads_the_audit_trail(page, team, activity):
+    at = page(team["head"], "pages/audit.py")
+    assert [t.value for t in at.title] == ["Журнал действий"]
+    table = at.dataframe[0].value
+    assert {"создание", "вход", "новый пользователь"} <= set(table["Действие"])
+    assert "ООО «Первое»" in table["Что"].tolist()
+    assert [d.label for d in at.download_button] == ["Скачать Excel"]
+
+
+def test_the_audit_trail_filters_by_action(page, team, activity):
+    at = page(team["head"], "pages/audit.py")
+    at.selectbox(key="audit.action").set_value("sign_in").run()
+    table = at.dataframe[0].value
+    assert set(table["Действие"]) == {"вход"}
+    assert table["Кто"].tolist() == ["signer"]
+    at.selectbox(key="audit.action").set_value("create").run()
+    assert sorted(at.dataframe[0].value["Что"]) == ["ООО «Второе»", "ООО «Первое»"]
+
+
+def test_a_manager_is_refused_the_audit_trail(page, team, activity):
+    at = page(team["m1"], "pages/audit.py")
+    assert denied(at)
+    assert not at.dataframe and not at.download_button
+    assert "ООО «Второе»" not in everything(at)
+
+
+# ---- the bin ---------------------------------------------------------------------
+
+def test_the_head_restores_a_deleted_client_from_the_bin(page, store, team):
+    c = clients.create(store, team["m1"], {"name": "ООО «Удалённое»"})
+    clients.delete(store, team["m1"], c["id"])
+    at = page(team["head"], "pages/trash.py")
+    assert any("ООО «Удалённое»" in t.value for t in at.text)
+    press(at, "Восстановить")
+    assert clients.get(store, team["m1"], c["id"])["name"] == "ООО «Удалённое»"
+    assert "Корзина пуста" in shown(at)
+
+
+def test_a_manager_is_refused_the_bin(page, store, team):
+    c = clients.create(store, team["m1"], {"name": "ООО «Своё удалённое»"})
+    clients.delete(store, team["m1"], c["id"])
+    at = page(team["m1"], "pages/trash.py")
+    assert denied(at)
+    assert "Своё удалённое" not in everything(at)
+
+
+# ---- the menu --------------------------------------------------------------------
+
+ADMIN_ONLY = {"users": "Пользователи", "audit": "Журнал действий", "trash": "Корзина"}
+
+
+@pytest.fixture
+def menus(monkeypatch):
+    """The menus app.py's ``st.navigation`` sends (AppTest keeps navigation messages
+    out of its element tree), captured as {url path: hidden?}. app.py always
+    registers the client card hidden, which tells its menu from the one Streamlit
+    builds from the ``pages/`` folder on its own."""
+    from streamlit.testing.v1 import local_script_runner as lsr
+
+    seen: list[dict[str, bool]] = []
+    original = lsr.parse_tree_from_messages
+
+    def capture(messages):
+        for msg in messages:
+            if msg.HasField("navigation"):
+                menu = {p.url_pathname: p.is_hidden for p in msg.navigation.app_pages}
+                if menu.get("client") is True:
+                    seen.append(menu)
+        return original(messages)
+
+    monkeypatch.setattr(lsr, "parse_tree_from_messages", capture)
+    return seen
+
+
+@pytest.mark.parametrize("role", ["m1", "head", "admin"])
+def test_the_menu_lists_admin_pages_only_for_those_who_may_use_them(page, team, menus, role):
+    page(team[role], "pages/clients.py")
+    assert menus, "app.py sent no menu"
+    listed = {url for url, hidden in menus[-1].items() if not hidden}
+    assert {"", "search", "profile"} <= listed  # "": the registry, the start page
+    expected = {"m1": set(), "head": {"audit", "trash"}, "admin": {"users", "audit", "trash"}}
+    assert listed & set(ADMIN_ONLY) == expected[role]
+
+
+@pytest.mark.parametrize("path", ["pages/users.py", "pages/audit.py", "pages/trash.py"])
+def test_a_manager_deep_linking_to_an_admin_page_is_refused(page, team, path):
+    at = page(team["m1"], path)
+    assert denied(at)
+    assert not at.dataframe

@@ -1,0 +1,220 @@
+"""Signing in, driven with AppTest through app.py: the gate shows no data, wrong
+passwords and the lockout, a manager's scope, a forced password change, the first
+administrator on a shared server, the local single-user mode, signing out and the
+idle timeout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from google.protobuf import text_format
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+from clientplus_core import auth, clients, settings
+from clientplus_core.access import Actor
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+ADMIN_PW = "admin-secret-1"
+
+
+@pytest.fixture
+def app(store, monkeypatch):
+    """``app()``: a fresh browser session on app.py (already run once)."""
+    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
+    st.cache_resource.clear()
+
+    def run() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def admin(store) -> Actor:
+    """An administrator with a password: from now on sign-in is required."""
+    return auth.add_user(store, None, "admin", ADMIN_PW, "admin", "Администратор")
+
+
+@pytest.fixture
+def shared_server():
+    """The app listens on every interface (conftest restores the address)."""
+    config.set_option("server.address", "0.0.0.0")
+
+
+def everything(at: AppTest) -> str:
+    """Every element and block of the page, as protobuf text (labels, values, data)."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(text_format.MessageToString(proto, as_utf8=True))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def sign_in(at: AppTest, login: str, password: str) -> AppTest:
+    at.text_input(key="auth.login_name").input(login)
+    at.text_input(key="auth.login_password").input(password)
+    return press(at, "Войти")
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def by_label(at: AppTest, label: str):
+    return next(t for t in at.text_input if t.label == label)
+
+
+def test_the_gate_shows_the_sign_in_form_and_no_data(app, admin, make_client):
+    make_client(name="ООО «Секретный клиент»", inn="7707083893")
+    at = app()
+    assert titles(at) == ["ClientPlus"]
+    assert [b.label for b in at.button] == ["Войти"]
+    assert not at.dataframe
+    page = everything(at)
+    assert "Секретный клиент" not in page and "7707083893" not in page
+    assert "auth.actor" not in at.session_state
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part(app, admin):
+    at = sign_in(app(), "admin", "not-the-password")
+    assert "Неверный логин или пароль" in errors(at)
+    at = sign_in(at, "nobody", "whatever-123")
+    assert "Неверный логин или пароль" in errors(at)
+    assert titles(at) == ["ClientPlus"] and "auth.actor" not in at.session_state
+
+
+def test_five_wrong_passwords_lock_the_account(app, admin):
+    at = app()
+    for _ in range(5):
+        at = sign_in(at, "admin", "wrong-password")
+    assert "заблокирован" in errors(at)
+    at = sign_in(at, "admin", ADMIN_PW)  # even the right password waits out the lock
+    assert "заблокирован" in errors(at)
+    assert titles(at) == ["ClientPlus"]
+
+
+def test_the_right_password_opens_the_registry(app, admin, make_client):
+    make_client(name="ООО «Видимый»")
+    at = sign_in(app(), "admin", ADMIN_PW)
+    assert titles(at) == ["Клиенты"]
+    assert at.dataframe[0].value["Наименование"].tolist() == ["ООО «Видимый»"]
+    assert at.session_state["auth.actor"].login == "admin"
+
+
+def test_a_manager_sees_only_own_clients(app, store, admin):
+    m1 = auth.add_user(store, admin, "manager1", "manager1-pw", "manager", "Первый")
+    m2 = auth.add_user(store, admin, "manager2", "manager2-pw", "manager", "Вторая")
+    clients.create(store, m1, {"name": "ООО «Клиент первого»"})
+    clients.create(store, m2, {"name": "ООО «Клиент второй»"})
+    at = sign_in(app(), "manager1", "manager1-pw")
+    assert titles(at) == ["Клиенты"]
+    assert at.dataframe[0].value["Наименование"].tolist() == ["ООО «Клиент первого»"]
+    assert "Клиент второй" not in everything(at)
+
+
+def test_after_a_reset_the_password_must_be_changed_first(app, store, admin, make_client):
+    make_client(name="ООО «После смены»")
+    m1 = auth.add_user(store, admin, "manager1", "manager1-pw", "manager")
+    temp = auth.reset_password(store, admin, m1.id)
+    at = sign_in(app(), "manager1", temp)
+    assert titles(at) == ["Смена пароля"]
+    assert not at.dataframe and "После смены" not in everything(at)
+    at.switch_page("pages/clients.py").run()  # another page: still the change first
+    assert titles(at) == ["Смена пароля"]
+    by_label(at, "Текущий пароль").input(temp)
+    by_label(at, "Новый пароль").input("brand-new-pw")
+    by_label(at, "Новый пароль ещё раз").input("brand-new-pw")
+    at = press(at, "Сменить пароль")
+    assert titles(at) == ["Клиенты"]
+    assert not auth.must_change_password(store, m1.id)
+    assert auth.authenticate(store, "manager1", "brand-new-pw").id == m1.id
+
+
+def test_a_shared_server_without_passwords_asks_for_an_administrator(app, store, shared_server,
+                                                                     make_client):
+    make_client(name="ООО «До администратора»")
+    at = app()
+    assert "Создайте учётную запись администратора" in "\n".join(i.value for i in at.info)
+    assert not at.dataframe and "До администратора" not in everything(at)
+    by_label(at, "Имя").input("Анна Админова")
+    by_label(at, "Пароль").input("first-admin-pw")
+    by_label(at, "Пароль ещё раз").input("first-admin-pw")
+    at = press(at, "Создать")
+    assert titles(at) == ["Клиенты"]
+    assert at.session_state["auth.actor"].login == "admin"
+    assert auth.authenticate(store, "admin", "first-admin-pw").role == "admin"
+
+
+def test_the_first_administrator_form_refuses_mismatched_passwords(app, store, shared_server):
+    at = app()
+    by_label(at, "Пароль").input("first-admin-pw")
+    by_label(at, "Пароль ещё раз").input("other-admin-pw")
+    at = press(at, "Создать")
+    assert "Пароли не совпадают" in errors(at)
+    assert not auth.has_passwords(store)
+
+
+def test_on_loopback_without_passwords_the_local_admin_is_signed_in(app, make_client):
+    make_client(name="ООО «Локальный»")
+    at = app()
+    assert titles(at) == ["Клиенты"]
+    assert at.session_state["auth.actor"].role == "admin"
+    assert at.dataframe[0].value["Наименование"].tolist() == ["ООО «Локальный»"]
+
+
+def test_signing_out_clears_the_session(app, admin, make_client):
+    make_client(name="ООО «До выхода»")
+    at = sign_in(app(), "admin", ADMIN_PW)
+    at.session_state["scratch"] = "private"  # something else this session holds
+    # After its first run AppTest may run a page file on its own; open app.py itself
+    # to get its frame (the sidebar with «Выйти»).
+    at.switch_page("app.py").run()
+    assert titles(at) == ["Клиенты"]
+    at.button(key="auth.sign_out").click().run()
+    assert not at.exception
+    assert titles(at) == ["ClientPlus"] and [b.label for b in at.button] == ["Войти"]
+    assert "auth.actor" not in at.session_state and "scratch" not in at.session_state
+    assert "До выхода" not in everything(at)
+
+
+def test_an_idle_session_is_signed_out(app, store, admin):
+    settings.put(store, admin, "session_idle_minutes", 1)
+    at = sign_in(app(), "admin", ADMIN_PW)
+    assert titles(at) == ["Клиенты"]
+    at.session_state["auth.last_seen"] = datetime.now(UTC) - timedelta(minutes=5)
+    at.run()
+    assert titles(at) == ["ClientPlus"]
+    assert any("Сеанс завершён" in i.value for i in at.info)
+    assert "auth.actor" not in at.session_state
+
+
+def test_an_active_session_within_the_limit_stays_signed_in(app, store, admin):
+    settings.put(store, admin, "session_idle_minutes", 1)
+    at = sign_in(app(), "admin", ADMIN_PW)
+    at.session_state["auth.last_seen"] = datetime.now(UTC) - timedelta(seconds=20)
+    at.run()
+    assert titles(at) == ["Клиенты"]
