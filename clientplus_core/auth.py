@@ -212,3 +212,18 @@ def session_expired(last_seen: datetime, idle_minutes: int, now: datetime | None
     """Whether an idle session has run past its limit."""
     now = now or datetime.now(UTC)
     return idle_minutes > 0 and now - last_seen > timedelta(minutes=idle_minutes)
+
+
+def set_demo_passwords(store: Store, logins: list[str]) -> dict[str, str]:
+    """Give the demo users fresh random passwords (printed once by ``make run``,
+    never stored in clear or shown in the app). Returns login -> password."""
+    out: dict[str, str] = {}
+    with store.write() as conn:
+        for login in logins:
+            pw = secrets.token_urlsafe(9)
+            cur = conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE login = ?",
+                               (hash_password(pw), now_iso(), login))
+            if cur.rowcount:
+                out[login] = pw
+                audit.record(conn, None, "password_reset", "user", None, None, login)
+    return out

@@ -40,6 +40,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"First start: generating demo data ({args.demo_clients} clients)…")
         stats = demo.generate(store, args.demo_clients, seed=42, with_files=True)
         print(f"Demo data: {stats}")
+        from . import auth
+
+        logins = [users.LOCAL_ADMIN_LOGIN] + [u[0] for u in demo.DEMO_USERS]
+        passwords = auth.set_demo_passwords(store, logins)
+        print("\nDemo users (passwords are shown only now; change them on the Profile page):")
+        for login, pw in passwords.items():
+            role = users.get_actor(store, login).role
+            print(f"  {login:10} {role:8} {pw}")
+        print("Lost them? clientplus user passwd LOGIN --password NEW\n")
     return 0
 
 
