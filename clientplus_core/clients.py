@@ -192,10 +192,14 @@ def duplicate_message(dups: list[dict[str, Any]]) -> str:
 
 
 def create(store: Store, actor: Actor, data: Mapping[str, Any], *,
-           allow_duplicate: bool = False, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
-    """Create a client; raises DuplicateWarning unless ``allow_duplicate``."""
+           allow_duplicate: bool = False, conn: sqlite3.Connection | None = None,
+           normalised: bool = False) -> dict[str, Any]:
+    """Create a client; raises DuplicateWarning unless ``allow_duplicate``.
+
+    ``normalised=True`` says ``data`` is already the output of :func:`normalise`
+    (the importer validates every row first and need not pay for it twice)."""
     require(actor, "client.create")
-    values = normalise(data)
+    values = dict(data) if normalised else normalise(data)
     if values["owner_id"] is None or actor.role == "manager":
         values["owner_id"] = actor.id
     if conn is None:

