@@ -63,10 +63,16 @@ def _leave_pages_folder_mode() -> None:
     ``pages/`` folder the old way: a deep link on a fresh server (``/client?id=1``)
     runs the page file alone — no app.py frame (search box, language switch, sign
     out) and every page, hidden ones too, in the menu. Switch that off and rerun,
-    so the same address is served through app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if getattr(PagesManager, "uses_pages_directory", False):
+    so the same address is served through app.py. (Relies on a Streamlit
+    internal. Under AppTest — a mock runtime that re-enables the old mode on every
+    run — there is no server to fix, and a rerun there would eat the click.)"""
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without the classes
+        return
+    real_server = Runtime.exists() and type(Runtime.instance()) is Runtime
+    if real_server and getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
