@@ -234,3 +234,29 @@ def reindex_all(conn: sqlite3.Connection) -> int:
         search.index_row(conn, "link", r["id"], r["client_id"], r["title"] or r["url"], [r["url"]])
         n += 1
     return n
+
+
+def list_deleted(store: Store, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Soft-deleted files of live clients, newest deletion first (head and admin)."""
+    require(actor, "client.restore")
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(
+            "SELECT f.id, f.name, f.size, f.deleted_at, f.client_id, c.name AS client_name"
+            " FROM files f JOIN clients c ON c.id = f.client_id"
+            " WHERE f.deleted_at IS NOT NULL AND c.deleted_at IS NULL"
+            " ORDER BY f.deleted_at DESC LIMIT ?", (limit,))]
+
+
+def restore(store: Store, actor: Actor, file_id: int) -> None:
+    """Bring a deleted file back to its card (the blob was kept)."""
+    require(actor, "client.restore")
+    with store.write() as conn:
+        row = conn.execute("SELECT f.*, b.text FROM files f JOIN blobs b ON b.sha256 = f.sha256"
+                           " WHERE f.id = ? AND f.deleted_at IS NOT NULL", (file_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"Удалённый файл №{file_id} не найден")
+        check_visible(conn, actor, row["client_id"])
+        conn.execute("UPDATE files SET deleted_at = NULL, version = version + 1 WHERE id = ?",
+                     (file_id,))
+        index_file(conn, row, row["text"])
+        audit.record(conn, actor, "restore", "file", file_id, row["client_id"], row["name"])

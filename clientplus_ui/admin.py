@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core import audit, auth, clients, users
+from clientplus_core import audit, auth, clients, files, users
 from clientplus_core.access import ROLES, Actor
 from clientplus_core.db import Store
 from clientplus_core.errors import UserError
@@ -152,11 +152,27 @@ def audit_view(store: Store, actor: Actor) -> None:
 
 
 def bin_view(store: Store, actor: Actor) -> None:
-    """Deleted clients with a restore button each."""
+    """Deleted clients and files, with a restore button each."""
     rows = clients.list_deleted(store, actor)
-    if not rows:
+    deleted_files = files.list_deleted(store, actor)
+    if not rows and not deleted_files:
         st.info(tr("Корзина пуста", "The bin is empty"))
         return
+    if deleted_files:
+        st.subheader(tr("Файлы", "Files"))
+    for f in deleted_files:
+        c1, c2, c3 = st.columns([5, 2, 1])
+        c1.text(f"{f['name']} · {f['client_name']}")
+        c2.text(tr("удалён ", "deleted ") + fmt_dt(f["deleted_at"]))
+        if c3.button(tr("Восстановить", "Restore"), key=f"bin.file.{f['id']}"):
+            try:
+                files.restore(store, actor, f["id"])
+            except UserError as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+    if rows:
+        st.subheader(tr("Клиенты", "Clients"))
     for r in rows:
         c1, c2, c3 = st.columns([5, 2, 1])
         c1.text(f"№{r['id']} · {kind_label(r['kind'])} · {r['name']}")

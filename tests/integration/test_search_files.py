@@ -135,3 +135,13 @@ def test_rebuilding_the_index_gives_the_same_results(store, actor, make_client):
     search.rebuild(store)
     assert [h.as_json() for h in search.search(store, actor, "внутритекст")] == before
     assert clients.list_clients(store, actor, clients.ClientFilter(query="перестр")).total == 1
+
+
+def test_a_deleted_file_can_be_restored_by_the_head_with_its_text(store, actor, make_client):
+    c = make_client()
+    f = files.upload(store, actor, c["id"], "x.txt", io.BytesIO("возвращённый".encode()))
+    files.delete(store, actor, f["id"])
+    assert [d["id"] for d in files.list_deleted(store, actor)] == [f["id"]]
+    files.restore(store, actor, f["id"])
+    assert [h.id for h in search.search(store, actor, "возвращенный")] == [f["id"]]
+    assert files.list_deleted(store, actor) == []

@@ -189,6 +189,20 @@ def test_the_head_restores_a_deleted_client_from_the_bin(page, store, team):
     assert "Корзина пуста" in shown(at)
 
 
+def test_the_head_restores_a_deleted_file_from_the_bin(page, store, team):
+    import io
+
+    from clientplus_core import files
+
+    c = clients.create(store, team["m1"], {"name": "ООО «С файлом»"})
+    f = files.upload(store, team["m1"], c["id"], "договор.txt", io.BytesIO(b"text"))
+    files.delete(store, team["m1"], f["id"])
+    at = page(team["head"], "pages/trash.py")
+    assert any("договор.txt" in t.value for t in at.text)
+    press(at, "Восстановить")
+    assert [x["name"] for x in files.list_for_client(store, team["m1"], c["id"])] == ["договор.txt"]
+
+
 def test_a_manager_is_refused_the_bin(page, store, team):
     c = clients.create(store, team["m1"], {"name": "ООО «Своё удалённое»"})
     clients.delete(store, team["m1"], c["id"])
