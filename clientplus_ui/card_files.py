@@ -16,6 +16,7 @@ from .common import Snapshot, confirm_action, flash, human_size, md_escape
 from .i18n import tr
 from .widgets import fmt_dt, show_error
 
+PDF_TYPE = "application/pdf"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
 
@@ -92,7 +93,7 @@ def _file_row(store: Store, actor: Actor, row: dict[str, Any], widths: list[floa
                          icon=":material/download:", on_click="ignore",
                          help=tr("Скачать", "Download"))
     show = False
-    if row["mime"] in IMAGE_TYPES:
+    if row["mime"] in IMAGE_TYPES or row["mime"] == PDF_TYPE:
         shown_key = f"fp.open.{fid}"
         show = bool(st.session_state.get(shown_key))
         c[6].button("", key=f"fp.{fid}", help=tr("Просмотр", "Preview"),
@@ -106,9 +107,16 @@ def _file_row(store: Store, actor: Actor, row: dict[str, Any], widths: list[floa
                            lambda: _delete(store, actor, row))
     if show:
         try:
-            st.image(files.read(store, actor, fid)[1], caption=row["name"], width=480)
+            data = files.read(store, actor, fid)[1]
+            if row["mime"] == PDF_TYPE:
+                st.pdf(data, height=600)
+            else:
+                st.image(data, caption=row["name"], width=480)
         except (UserError, OSError) as exc:
             show_error(exc)
+        except Exception as exc:  # noqa: BLE001 - a broken PDF must not break the card
+            st.warning(tr("Не удалось показать файл — скачайте его.",
+                          "Cannot preview this file — download it.") + f" ({type(exc).__name__})")
 
 
 def _flip(key: str) -> None:
