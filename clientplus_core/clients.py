@@ -135,11 +135,10 @@ def index_client(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
     tags = row["tags"] if isinstance(row["tags"], list) else json.loads(row["tags"] or "[]")
     phone = row["phone"] or ""
     search.index_row(conn, "client", row["id"], row["id"], row["name"], [
-        row["full_name"], row["inn"], row["kpp"], row["ogrn"],
-        phone, phone.lstrip("+"), format_phone(phone), row["email"], row["website"],
-        row["director_name"], row["legal_address"], row["postal_address"], row["bank_name"],
-        " ".join(tags), row["notes"], row["source"],
-    ])
+        format_phone(phone), row["email"], row["inn"], row["full_name"], row["kpp"], row["ogrn"],
+        row["website"], row["director_name"], row["legal_address"], row["postal_address"],
+        row["bank_name"], " ".join(tags), row["notes"], row["source"],
+    ], hidden=[phone.lstrip("+")])
 
 
 def _set_tags(conn: sqlite3.Connection, client_id: int, tags: list[str]) -> None:

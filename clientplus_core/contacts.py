@@ -74,10 +74,10 @@ def _parse_date(s: str) -> str:
 
 def index_contact(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
     phones = [p for p in (row["phone"], row["mobile"]) if p]
-    body = [row["post"], row["email"], row["messenger"], row["notes"]]
-    for p in phones:
-        body += [p, p.lstrip("+"), format_phone(p)]
-    search.index_row(conn, "contact", row["id"], row["client_id"], row["name"], body)
+    body = [format_phone(p) for p in phones] + [row["post"], row["email"], row["messenger"],
+                                                row["notes"]]
+    search.index_row(conn, "contact", row["id"], row["client_id"], row["name"], body,
+                     hidden=[p.lstrip("+") for p in phones])
 
 
 def list_for_client(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any]]:

@@ -36,24 +36,27 @@ def _prep(text: str) -> str:
     return (text or "").replace("ё", "е").replace("Ё", "Е")
 
 
-def _with_folded(title: str, text: str) -> str:
-    """The body plus, when title or body hold ``ё``, a folded copy after a separator,
-    so a query (always folded) finds them while titles and snippets keep ``ё``."""
+def _with_folded(title: str, text: str, hidden: str = "") -> str:
+    """The body, then after a separator what only search should see: a folded copy
+    when title or body hold ``ё`` (a query is always folded, while titles and
+    snippets keep ``ё``) and ``hidden`` tokens such as a phone's bare digits."""
+    extra = hidden
     if "ё" in title or "Ё" in title or "ё" in text or "Ё" in text:
-        return text + "\n" + _FOLDED_SEP + _prep(title + "\n" + text)
-    return text
+        extra += "\n" + _prep(title + "\n" + text)
+    return text + "\n" + _FOLDED_SEP + extra if extra else text
 
 
 def index_row(conn: sqlite3.Connection, entity: str, entity_id: int, client_id: int,
-              title: str, body: Iterable[str]) -> None:
-    """Insert or replace the index entry of one record."""
+              title: str, body: Iterable[str], hidden: Iterable[str] = ()) -> None:
+    """Insert or replace the index entry of one record (``hidden``: matched, never shown)."""
     rid = _rowid(entity, entity_id)
     text = "\n".join(b for b in body if b)[:MAX_BODY]
     conn.execute("DELETE FROM search_index WHERE rowid = ?", (rid,))
     conn.execute(
         "INSERT INTO search_index (rowid, entity, entity_id, client_id, title, body)"
         " VALUES (?,?,?,?,?,?)",
-        (rid, entity, entity_id, client_id, title, _with_folded(title, text)),
+        (rid, entity, entity_id, client_id, title,
+         _with_folded(title, text, " ".join(h for h in hidden if h))),
     )
 
 
@@ -115,6 +118,8 @@ def make_snippet(text: str, terms: list[str], width: int = 60) -> tuple[str, lis
     folded = fold(text)
     keys = [fold(t) for t in terms if t]
     first = min((i for i in (folded.find(k) for k in keys) if i >= 0), default=-1)
+    if first < 0 and len(keys) == 1 and keys[0].isdigit():
+        return _digit_snippet(text, keys[0], width)
     if first < 0:
         snip = text[: width * 2]
         start = 0
@@ -134,6 +139,25 @@ def make_snippet(text: str, terms: list[str], width: int = 60) -> tuple[str, lis
     suffix = "…" if start + len(snip) < len(text) else ""
     snip = snip.replace("\n", " ")
     return prefix + snip + suffix, [(a + len(prefix), b + len(prefix)) for a, b in spans]
+
+
+def _digit_snippet(text: str, digits: str, width: int) -> tuple[str, list[tuple[int, int]]]:
+    """Highlight digits typed without separators inside a formatted phone
+    (``4567`` in ``8 (916) 123-45-67``); an 11-digit ``7…`` query also matches
+    the 10 digits after the trunk prefix."""
+    pos = [i for i, ch in enumerate(text) if ch.isdigit()]
+    only = "".join(text[i] for i in pos)
+    for key in (digits, digits[1:] if len(digits) == 11 and digits[0] == "7" else None):
+        at = only.find(key) if key else -1
+        if at >= 0:
+            a, b = pos[at], pos[at + len(key) - 1] + 1
+            start = max(0, a - width)
+            end = min(len(text), b + width)
+            prefix = "…" if start > 0 else ""
+            suffix = "…" if end < len(text) else ""
+            snip = text[start:end].replace("\n", " ")
+            return prefix + snip + suffix, [(a - start + len(prefix), b - start + len(prefix))]
+    return text[: width * 2].replace("\n", " "), []
 
 
 _ENTITY_ORDER = {"client": 0, "contact": 1, "link": 2, "file": 3, "sale": 4}
