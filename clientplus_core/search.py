@@ -147,8 +147,9 @@ def _digit_snippet(text: str, digits: str, width: int) -> tuple[str, list[tuple[
     the 10 digits after the trunk prefix."""
     pos = [i for i, ch in enumerate(text) if ch.isdigit()]
     only = "".join(text[i] for i in pos)
-    for key in (digits, digits[1:] if len(digits) == 11 and digits[0] == "7" else None):
-        at = only.find(key) if key else -1
+    keys = [digits] + ([digits[1:]] if len(digits) == 11 and digits[0] == "7" else [])
+    for key in keys:
+        at = only.find(key)
         if at >= 0:
             a, b = pos[at], pos[at + len(key) - 1] + 1
             start = max(0, a - width)
