@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -151,6 +152,19 @@ def audit_view(store: Store, actor: Actor) -> None:
                       "audit.xlsx", "audit.xlsx")
 
 
+def _bin_row(label: str, deleted_at: str, key: str, restore: Callable[[], None]) -> None:
+    c1, c2, c3 = st.columns([5, 2, 1])
+    c1.text(label)
+    c2.text(tr("удалён ", "deleted ") + fmt_dt(deleted_at))
+    if c3.button(tr("Восстановить", "Restore"), key=key):
+        try:
+            restore()
+        except UserError as exc:
+            show_error(exc)
+        else:
+            st.rerun()
+
+
 def bin_view(store: Store, actor: Actor) -> None:
     """Deleted clients and files, with a restore button each."""
     rows = clients.list_deleted(store, actor)
@@ -161,26 +175,10 @@ def bin_view(store: Store, actor: Actor) -> None:
     if deleted_files:
         st.subheader(tr("Файлы", "Files"))
     for f in deleted_files:
-        c1, c2, c3 = st.columns([5, 2, 1])
-        c1.text(f"{f['name']} · {f['client_name']}")
-        c2.text(tr("удалён ", "deleted ") + fmt_dt(f["deleted_at"]))
-        if c3.button(tr("Восстановить", "Restore"), key=f"bin.file.{f['id']}"):
-            try:
-                files.restore(store, actor, f["id"])
-            except UserError as exc:
-                show_error(exc)
-            else:
-                st.rerun()
+        _bin_row(f"{f['name']} · {f['client_name']}", f["deleted_at"], f"bin.file.{f['id']}",
+                 lambda fid=f["id"]: files.restore(store, actor, fid))
     if rows:
         st.subheader(tr("Клиенты", "Clients"))
     for r in rows:
-        c1, c2, c3 = st.columns([5, 2, 1])
-        c1.text(f"№{r['id']} · {kind_label(r['kind'])} · {r['name']}")
-        c2.text(tr("удалён ", "deleted ") + fmt_dt(r["deleted_at"]))
-        if c3.button(tr("Восстановить", "Restore"), key=f"bin.restore.{r['id']}"):
-            try:
-                clients.restore(store, actor, r["id"])
-            except UserError as exc:
-                show_error(exc)
-            else:
-                st.rerun()
+        _bin_row(f"№{r['id']} · {kind_label(r['kind'])} · {r['name']}", r["deleted_at"],
+                 f"bin.restore.{r['id']}", lambda cid=r["id"]: clients.restore(store, actor, cid))
