@@ -206,6 +206,38 @@ CREATE INDEX ix_reg_inn ON clients(inn, id, owner_id, kind, deleted_at)
 """)
 
 
+@migrations()
+def m003_create_lookup_cache(db: sqlite_utils.Database) -> None:
+    """Requisites lookup (DaData): answers cached with their date, requests counted
+    per day against the service's limit, and where a batch refresh stopped."""
+    _run(db, """
+CREATE TABLE lookup_cache (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    response TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE lookup_usage (
+    day TEXT PRIMARY KEY,
+    requests INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE lookup_refresh (
+    id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_client_id INTEGER NOT NULL DEFAULT 0,
+    checked INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    finished_at TEXT,
+    started_by INTEGER REFERENCES users(id)
+);
+ALTER TABLE clients ADD COLUMN registry_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN registry_checked_at TEXT
+""")
+
+
 def apply(store: Store) -> list[str]:
     """Apply pending migrations; return the names applied now."""
     from .db import connect
