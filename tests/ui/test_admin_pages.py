@@ -4,71 +4,19 @@ the audit trail (head and admin), the bin, and what a manager is refused."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import streamlit as st
-from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core import auth, clients, users
-from clientplus_core.access import Actor
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-@pytest.fixture
-def team(store, actor):
-    """The local admin (the ``actor`` fixture), a head and a manager."""
-    return {"admin": actor,
-            "head": users.create(store, "head1", "Главная Анна", "head"),
-            "m1": users.create(store, "manager1", "Первый Пётр", "manager")}
+from .helpers import everything, press, shown
 
 
 @pytest.fixture
-def page(store, monkeypatch):
+def page(open_app):
     """``page(actor, "pages/users.py")``: that page as ``actor`` sees it."""
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
-    def run(who: Actor, path: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.session_state["auth.actor"] = who
-        at.run()
-        at.switch_page(path).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    st.cache_resource.clear()
-
-
-def everything(at: AppTest) -> str:
-    """Every element and block of the page, as protobuf text (labels, values, data)."""
-    out: list[str] = []
-
-    def walk(node: object) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(text_format.MessageToString(proto, as_utf8=True))
-        for child in (getattr(node, "children", None) or {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
-
-
-def shown(at: AppTest) -> str:
-    parts = [e.value for kind in ("title", "markdown", "caption", "text", "success", "warning",
-                                  "error", "info") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts).replace("\\", "")
-
-
-def press(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return lambda who, path: open_app(path, actor=who)
 
 
 def denied(at: AppTest) -> bool:
@@ -81,7 +29,7 @@ def test_the_admin_sees_the_list_of_users(page, team):
     at = page(team["admin"], "pages/users.py")
     assert [t.value for t in at.title] == ["Пользователи"]
     table = at.dataframe[0].value
-    assert sorted(table["Логин"].tolist()) == ["admin", "head1", "manager1"]
+    assert sorted(table["Логин"].tolist()) == ["admin", "head1", "manager1", "manager2"]
     assert table.set_index("Логин").loc["head1", "Роль"] == "Руководитель"
 
 

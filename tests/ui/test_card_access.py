@@ -5,60 +5,26 @@ colleague, and a manager sees the owner only as text."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core import clients, users
-from clientplus_core.access import Actor
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-@pytest.fixture
-def team(store, actor):
-    """A head and two managers (no passwords: they act through the session)."""
-    return {"head": users.create(store, "head1", "Главная Анна", "head"),
-            "m1": users.create(store, "manager1", "Первый Пётр", "manager"),
-            "m2": users.create(store, "manager2", "Вторая Вера", "manager")}
+from .helpers import press, shown
 
 
 @pytest.fixture
-def card(store, monkeypatch):
+def card(open_app):
     """``card(actor, client_id)``: the client card as ``actor`` sees it."""
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
-    def run(who: Actor, client_id: int) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.session_state["auth.actor"] = who
-        at.query_params["id"] = str(client_id)
-        at.run()
-        at.switch_page("pages/client.py").run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    st.cache_resource.clear()
-
-
-def shown(at: AppTest) -> str:
-    parts = [e.value for kind in ("title", "markdown", "caption", "text", "success", "warning",
-                                  "error", "info") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts).replace("\\", "")
+    return lambda who, client_id: open_app("pages/client.py", actor=who, id=client_id)
 
 
 def popovers_of(at: AppTest) -> list[str]:
     return [p.proto.popover.label for p in at.get("popover")]
 
 
-def click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+click = press
 
 
 def test_the_head_hands_a_client_over_only_after_confirming(card, store, team):

@@ -4,44 +4,23 @@ save, field-named errors, duplicates, conflicts, contacts, files, links, history
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core import clients, contacts, files
 from clientplus_ui.common import md_escape
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from .helpers import press, shown
 
 
 @pytest.fixture
-def open_page(store, monkeypatch):
+def open_page(open_app):
     """``open_page("pages/client.py", id=5)``: the app on that page with those params."""
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
     def run(page: str, tab: str | None = None, **params: object) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30)
-        for k, v in params.items():
-            at.query_params[k] = str(v)
-        at.run()
-        if tab:
-            at.session_state["card.tab"] = tab
-        at.switch_page(page).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return open_app(page, state={"card.tab": tab} if tab else None, **params)
 
-    yield run
-    st.cache_resource.clear()
-
-
-def shown(at: AppTest) -> str:
-    """Everything the page shows as text, markdown escapes removed."""
-    parts = [e.value for kind in ("title", "markdown", "caption", "text", "success", "warning",
-                                  "error", "info") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts).replace("\\", "")
+    return run
 
 
 def fill(at: AppTest, prefix: str, **values: str) -> None:
@@ -49,11 +28,7 @@ def fill(at: AppTest, prefix: str, **values: str) -> None:
         at.text_input(key=f"{prefix}.{name}").input(value)
 
 
-def submit(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+submit = press
 
 
 def test_a_valid_new_client_is_saved_and_its_card_opens(open_page, store, actor):

@@ -5,29 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
 
 @pytest.fixture
-def registry(store, monkeypatch):
+def registry(open_app):
     """``registry()``: the app on its default page, the client registry."""
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
-    def run() -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    st.cache_resource.clear()
+    return lambda: open_app()
 
 
 def names(at: AppTest) -> list[str]:

@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core import contacts, files
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
 
 @pytest.fixture
-def app(store, monkeypatch):
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
-    def run(q: str | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30)
-        if q is not None:
-            at.query_params["q"] = q
-        at.run()
-        if q is not None:
-            at.switch_page("pages/search.py").run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    st.cache_resource.clear()
+def app(open_app):
+    """``app(q)``: the search page opened with ``?q=``; ``app()``: the start page."""
+    return lambda q=None: open_app("pages/search.py", q=q) if q is not None else open_app()
 
 
 def card_links(at: AppTest) -> list[tuple[str, str]]:

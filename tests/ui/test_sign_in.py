@@ -6,34 +6,23 @@ idle timeout."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import streamlit as st
-from google.protobuf import text_format
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core import auth, clients, settings
 from clientplus_core.access import Actor
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from .helpers import everything, press
+
 ADMIN_PW = "admin-secret-1"
 
 
 @pytest.fixture
-def app(store, monkeypatch):
+def app(open_app):
     """``app()``: a fresh browser session on app.py (already run once)."""
-    monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
-    st.cache_resource.clear()
-
-    def run() -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    yield run
-    st.cache_resource.clear()
+    return lambda: open_app()
 
 
 @pytest.fixture
@@ -48,32 +37,10 @@ def shared_server():
     config.set_option("server.address", "0.0.0.0")
 
 
-def everything(at: AppTest) -> str:
-    """Every element and block of the page, as protobuf text (labels, values, data)."""
-    out: list[str] = []
-
-    def walk(node: object) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(text_format.MessageToString(proto, as_utf8=True))
-        for child in (getattr(node, "children", None) or {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
-
-
 def sign_in(at: AppTest, login: str, password: str) -> AppTest:
     at.text_input(key="auth.login_name").input(login)
     at.text_input(key="auth.login_password").input(password)
     return press(at, "Войти")
-
-
-def press(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def titles(at: AppTest) -> list[str]:
