@@ -22,19 +22,23 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def show_error(exc: Exception) -> None:
-    """Render a user error as a clear message (one line per bad field); never a traceback."""
+    """Render a user error as a clear message (one line per bad field); never a
+    traceback. Messages may quote what the user typed, so they are markdown-escaped."""
+    from .common import client_field_label, md_escape
+
     if isinstance(exc, ValidationError):
         st.error(tr("Не сохранено — исправьте поля:", "Not saved — fix these fields:") + "\n\n"
-                 + "\n".join(f"- {m}" for m in exc.errors.values()))
+                 + "\n".join(f"- {md_escape(m)}" for m in exc.errors.values()))
     elif isinstance(exc, ConflictError):
-        lines = [str(exc)]
+        lines = [md_escape(exc)]
         for field, (old, new) in exc.changes.items():
-            lines.append(f"- {field}: «{old}» → «{new}»")
+            lines.append(f"- {md_escape(client_field_label(field))}: «{md_escape(old)}» → "
+                         f"«{md_escape(new)}»")
         st.warning("\n".join(lines))
     elif isinstance(exc, DuplicateWarning):
-        st.warning(str(exc))
+        st.warning(md_escape(exc))
     elif isinstance(exc, (NotFound, UserError)):
-        st.error(str(exc))
+        st.error(md_escape(exc))
     else:
         st.error(tr("Что-то пошло не так: ", "Something went wrong: ") + type(exc).__name__)
 
