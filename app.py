@@ -30,6 +30,8 @@ PAGES = [
     ("pages/users.py", "Пользователи", "Users", "manage_accounts", "users", "users.manage"),
     ("pages/audit.py", "Журнал действий", "Audit trail", "history", "audit", "audit.read"),
     ("pages/trash.py", "Корзина", "Bin", "delete", "trash", "client.restore"),
+    ("pages/lookup_refresh.py", "Проверка по реестру", "Registry check", "fact_check",
+     "lookup_refresh", "lookup.refresh"),
     ("pages/profile.py", "Профиль", "Profile", "person", "profile", None),
 ]
 

@@ -53,6 +53,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "head"}),
     "users.manage": frozenset({"admin"}),
+    # requisites lookup (DaData): filling cards, and the batch re-check of all clients
+    "lookup.use": frozenset({"admin", "head", "manager"}),
+    "lookup.refresh": frozenset({"admin", "head"}),
+    # sales and documents: record-level scope is the sale's client (see sales.py)
+    "sale.read": frozenset(ROLES),
+    "sale.create": frozenset({"admin", "head", "manager"}),
+    "sale.update": frozenset({"admin", "head", "manager"}),
+    "sale.delete": frozenset({"admin", "head", "manager"}),
+    "sale.restore": frozenset({"admin", "head"}),
+    "sale.export": frozenset(ROLES),
+    "document.generate": frozenset({"admin", "head", "manager"}),
+    "catalogue.write": frozenset({"admin", "head"}),
+    "templates.manage": frozenset({"admin"}),
+    "statuses.manage": frozenset({"admin"}),
 }
 
 

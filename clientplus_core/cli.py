@@ -256,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         u = usub.add_parser(name)
         u.add_argument("login")
     s.set_defaults(func=cmd_user)
+
+    from .cli_lookup import register as register_lookup
+    register_lookup(sub)
+    from .cli_sales import register as register_sales
+    register_sales(sub)
     return p
 
 

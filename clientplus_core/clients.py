@@ -500,6 +500,8 @@ def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[s
         }
         conn.execute("UPDATE audit_log SET client_id = ? WHERE client_id = ?",
                      (survivor_id, other_id))
+        for stmt in MERGE_CASCADE:
+            conn.execute(stmt, {"from_client": other_id, "to_client": survivor_id})
         _update(conn, actor, survivor_id, new, keep["version"], None, True)
         conn.execute("UPDATE clients SET deleted_at = ?, notes = notes || ?, version = version + 1"
                      " WHERE id = ?", (now_iso(), f"\n[объединён с №{survivor_id}]", other_id))
@@ -514,7 +516,24 @@ def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[s
 # Statements run when a client's owner changes, so that the client's open work
 # follows it. Later modules (sales, tasks) append theirs; parameters are named
 # :client_id, :old_owner, :new_owner.
-OWNER_CASCADE: list[str] = []
+OWNER_CASCADE: list[str] = [
+    # sales: the old owner's OPEN sales of this client move to the new owner (closed
+    # ones keep who actually sold them, for reports). Kept here, not appended by
+    # sales.py at import time, so the cascade runs whichever modules are loaded.
+    "UPDATE sales SET owner_id = :new_owner, version = version + 1,"
+    " updated_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+    " WHERE client_id = :client_id AND deleted_at IS NULL AND owner_id IS :old_owner"
+    " AND status_id IN (SELECT id FROM sale_statuses WHERE is_closed = 0)",
+]
+
+# Statements run when client :from_client is merged into :to_client (after contacts,
+# files and links have moved): its sales and contact history follow.
+MERGE_CASCADE: list[str] = [
+    "UPDATE search_index SET client_id = :to_client WHERE rowid IN"
+    " (SELECT 5000000000000 + id FROM sales WHERE client_id = :from_client)",
+    "UPDATE sales SET client_id = :to_client WHERE client_id = :from_client",
+    "UPDATE interactions SET client_id = :to_client WHERE client_id = :from_client",
+]
 
 
 def reassign_owner(store: Store, actor: Actor, client_id: int,

@@ -262,3 +262,234 @@ def applied(store: Store) -> list[str]:
         return [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
     finally:
         conn.close()
+
+
+# --- sales and documents (issue 5) -------------------------------------------------------
+
+
+@migrations()
+def m004_create_catalogue(db: sqlite_utils.Database) -> None:
+    """VAT rates as data (valid-from/to dates: 20 % until 2025-12-31, 22 % from
+    2026-01-01; 5 % and 7 % only for a seller on УСН) and the catalogue of goods and
+    services. Prices are integer kopecks."""
+    _run(db, """
+CREATE TABLE vat_rates (
+    code TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    rate INTEGER,
+    usn_only INTEGER NOT NULL DEFAULT 0,
+    valid_from TEXT,
+    valid_to TEXT,
+    sort INTEGER NOT NULL DEFAULT 0,
+    is_active INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO vat_rates (code, label, rate, usn_only, valid_from, valid_to, sort) VALUES
+    ('22', '22 %', 22, 0, '2026-01-01', NULL, 10),
+    ('20', '20 %', 20, 0, NULL, '2025-12-31', 20),
+    ('10', '10 %', 10, 0, NULL, NULL, 30),
+    ('0', '0 %', 0, 0, NULL, NULL, 40),
+    ('none', 'Без НДС', NULL, 0, NULL, NULL, 50),
+    ('5', '5 % (УСН)', 5, 1, '2025-01-01', NULL, 60),
+    ('7', '7 % (УСН)', 7, 1, '2025-01-01', NULL, 70);
+CREATE TABLE catalogue (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    sku TEXT NOT NULL DEFAULT '',
+    unit TEXT NOT NULL DEFAULT 'шт',
+    price_kop INTEGER NOT NULL DEFAULT 0 CHECK (price_kop >= 0),
+    vat_code TEXT NOT NULL DEFAULT '22' REFERENCES vat_rates(code),
+    kind TEXT NOT NULL DEFAULT 'goods' CHECK (kind IN ('goods', 'service')),
+    is_active INTEGER NOT NULL DEFAULT 1,
+    notes TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES users(id),
+    updated_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX ux_catalogue_sku ON catalogue(sku COLLATE NOCASE) WHERE sku <> '';
+CREATE INDEX ix_catalogue_name ON catalogue(is_active, name COLLATE NOCASE)
+""")
+
+
+@migrations()
+def m005_create_sales(db: sqlite_utils.Database) -> None:
+    """Sales with their specification, statuses (reference table with flags) and
+    the log of every status change, payments (planned and actual) and the contact
+    history. Money in kopecks, quantities in thousandths, discounts in hundredths
+    of a percent. Totals are stored on the sale (recomputed on every change) so the
+    register filters and sums them from covering indexes."""
+    _run(db, """
+CREATE TABLE sale_statuses (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    label_en TEXT NOT NULL DEFAULT '',
+    sort INTEGER NOT NULL,
+    is_invoiced INTEGER NOT NULL DEFAULT 0,
+    is_paid INTEGER NOT NULL DEFAULT 0,
+    is_shipped INTEGER NOT NULL DEFAULT 0,
+    is_closed INTEGER NOT NULL DEFAULT 0,
+    is_lost INTEGER NOT NULL DEFAULT 0,
+    is_active INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO sale_statuses (id, code, label, label_en, sort, is_invoiced, is_paid, is_shipped,
+                           is_closed, is_lost) VALUES
+    (1, 'lead', 'Предварительная заявка', 'Lead', 10, 0, 0, 0, 0, 0),
+    (2, 'offer_ready', 'КП подготовлено', 'Offer prepared', 20, 0, 0, 0, 0, 0),
+    (3, 'offer_sent', 'КП отправлено', 'Offer sent', 30, 0, 0, 0, 0, 0),
+    (4, 'negotiation', 'Согласование', 'Negotiation', 40, 0, 0, 0, 0, 0),
+    (5, 'contract', 'Договор заключён', 'Contract signed', 50, 0, 0, 0, 0, 0),
+    (6, 'invoiced', 'Счёт выставлен', 'Invoiced', 60, 1, 0, 0, 0, 0),
+    (7, 'partly_paid', 'Частично оплачено', 'Partly paid', 70, 1, 0, 0, 0, 0),
+    (8, 'paid', 'Оплачено', 'Paid', 80, 1, 1, 0, 0, 0),
+    (9, 'shipped', 'Отгружено / услуга оказана', 'Shipped / delivered', 90, 1, 1, 1, 1, 0),
+    (10, 'lost', 'Проиграна / отменена', 'Lost / cancelled', 100, 0, 0, 0, 1, 1);
+CREATE TABLE sale_counters (
+    year INTEGER PRIMARY KEY,
+    last_no INTEGER NOT NULL
+);
+CREATE TABLE sales (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    date TEXT NOT NULL,
+    client_id INTEGER NOT NULL REFERENCES clients(id),
+    contact_id INTEGER REFERENCES contacts(id),
+    owner_id INTEGER REFERENCES users(id),
+    status_id INTEGER NOT NULL REFERENCES sale_statuses(id),
+    status_at TEXT NOT NULL,
+    lost_reason TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    expected_close TEXT,
+    vat_mode TEXT NOT NULL DEFAULT 'included' CHECK (vat_mode IN ('included', 'on_top')),
+    discount_bp INTEGER NOT NULL DEFAULT 0 CHECK (discount_bp BETWEEN 0 AND 10000),
+    subtotal_kop INTEGER NOT NULL DEFAULT 0,
+    vat_kop INTEGER NOT NULL DEFAULT 0,
+    total_kop INTEGER NOT NULL DEFAULT 0,
+    paid_kop INTEGER NOT NULL DEFAULT 0,
+    planned_kop INTEGER NOT NULL DEFAULT 0,
+    overdue_from TEXT,
+    notes TEXT NOT NULL DEFAULT '',
+    extra TEXT NOT NULL DEFAULT '{}',
+    created_by INTEGER REFERENCES users(id),
+    updated_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_sales_reg_date ON sales(date, id, status_id, owner_id, client_id, total_kop,
+    paid_kop) WHERE deleted_at IS NULL;
+CREATE INDEX ix_sales_reg_status ON sales(status_id, date, id, owner_id, client_id, total_kop,
+    paid_kop) WHERE deleted_at IS NULL;
+CREATE INDEX ix_sales_reg_owner ON sales(owner_id, date, id, status_id, client_id, total_kop,
+    paid_kop) WHERE deleted_at IS NULL;
+CREATE INDEX ix_sales_client ON sales(client_id, date);
+CREATE INDEX ix_sales_overdue ON sales(overdue_from) WHERE overdue_from IS NOT NULL
+    AND deleted_at IS NULL;
+CREATE INDEX ix_sales_deleted ON sales(deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE TABLE sale_lines (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    pos INTEGER NOT NULL,
+    catalogue_id INTEGER REFERENCES catalogue(id),
+    name TEXT NOT NULL,
+    sku TEXT NOT NULL DEFAULT '',
+    unit TEXT NOT NULL DEFAULT 'шт',
+    qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+    price_kop INTEGER NOT NULL CHECK (price_kop >= 0),
+    discount_bp INTEGER NOT NULL DEFAULT 0 CHECK (discount_bp BETWEEN 0 AND 10000),
+    vat_code TEXT NOT NULL REFERENCES vat_rates(code),
+    amount_kop INTEGER NOT NULL,
+    vat_kop INTEGER NOT NULL
+);
+CREATE INDEX ix_sale_lines_sale ON sale_lines(sale_id, pos);
+CREATE TABLE sale_status_log (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    from_status_id INTEGER REFERENCES sale_statuses(id),
+    to_status_id INTEGER NOT NULL REFERENCES sale_statuses(id),
+    actor_id INTEGER REFERENCES users(id),
+    at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ix_sale_status_log_sale ON sale_status_log(sale_id, id);
+CREATE TABLE sale_payments (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    kind TEXT NOT NULL CHECK (kind IN ('plan', 'fact')),
+    date TEXT NOT NULL,
+    amount_kop INTEGER NOT NULL CHECK (amount_kop > 0),
+    document TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+CREATE INDEX ix_sale_payments_sale ON sale_payments(sale_id, kind, date);
+CREATE TABLE interactions (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id),
+    sale_id INTEGER REFERENCES sales(id),
+    contact_id INTEGER REFERENCES contacts(id),
+    at TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('call', 'meeting', 'email', 'messenger', 'other')),
+    subject TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    user_id INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_interactions_client ON interactions(client_id, at);
+CREATE INDEX ix_interactions_sale ON interactions(sale_id, at) WHERE sale_id IS NOT NULL;
+CREATE INDEX ix_files_sale ON files(sale_id) WHERE sale_id IS NOT NULL;
+CREATE INDEX ix_links_sale ON links(sale_id) WHERE sale_id IS NOT NULL;
+CREATE INDEX ix_clients_deleted ON clients(deleted_at) WHERE deleted_at IS NOT NULL
+""")
+
+
+@migrations()
+def m006_create_documents(db: sqlite_utils.Database) -> None:
+    """Uploaded .docx templates (bytes in the content-addressed blob store, so
+    backups carry them) and the register of generated documents with their own
+    number per kind and year."""
+    _run(db, """
+CREATE TABLE doc_templates (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    variables TEXT NOT NULL DEFAULT '[]',
+    is_default INTEGER NOT NULL DEFAULT 0,
+    uploaded_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_doc_templates_kind ON doc_templates(kind, id);
+CREATE TABLE doc_counters (
+    kind TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    last_no INTEGER NOT NULL,
+    PRIMARY KEY (kind, year)
+) WITHOUT ROWID;
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    kind TEXT NOT NULL,
+    number TEXT NOT NULL,
+    date TEXT NOT NULL,
+    template_id INTEGER REFERENCES doc_templates(id),
+    file_id INTEGER REFERENCES files(id),
+    total_kop INTEGER NOT NULL DEFAULT 0,
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ix_documents_sale ON documents(sale_id, id)
+""")

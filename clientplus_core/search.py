@@ -174,10 +174,10 @@ def search(store: Store, actor: Actor, q: str, limit: int = 20,
     scope_sql, scope_args = client_scope(actor, "c")
     match = fts_query(terms)
     short = [t for t in terms if len(t) < 3]
-    where = [f"c.deleted_at IS NULL AND {scope_sql}"]
+    where: list[str] = []
     args: list[object] = []
     if match:
-        where.insert(0, "search_index MATCH ?")
+        where.append("search_index MATCH ?")
         args.append(match)
     for t in short:
         where.append("(s.title LIKE ? OR s.body LIKE ?)")
@@ -185,6 +185,8 @@ def search(store: Store, actor: Actor, q: str, limit: int = 20,
     if entities:
         where.append(f"s.entity IN ({','.join('?' * len(entities))})")
         args += list(entities)
+    # the scope goes last, so its parameters follow all the others
+    where.append(f"c.deleted_at IS NULL AND {scope_sql}")
     sql = (
         "SELECT s.entity, s.entity_id, s.client_id, s.title, s.body FROM search_index s"
         " JOIN clients c ON c.id = s.client_id WHERE " + " AND ".join(where) + " LIMIT ?"
@@ -230,7 +232,7 @@ def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
 
 def rebuild(store: Store) -> int:
     """Rebuild the whole index from the tables (after a bulk load); returns rows."""
-    from . import clients, contacts, files
+    from . import clients, contacts, files, sales
 
     with store.write() as conn:
         conn.execute("DELETE FROM search_index")
@@ -242,4 +244,5 @@ def rebuild(store: Store) -> int:
             contacts.index_contact(conn, row)
             n += 1
         n += files.reindex_all(conn)
+        n += sales.reindex_all(conn)
     return n

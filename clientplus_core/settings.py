@@ -14,6 +14,10 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "language": ("ru", "Default interface language: ru or en."),
     "session_idle_minutes": (60, "Sign a browser session out after this many idle minutes"
                                  " (0: never)."),
+    "sale_number_prefix": ("", "Prefix of new sale numbers (e.g. \"ПР-\"); the sale's year and"
+                               " a per-year sequence follow: ПР-2026-0001."),
+    "sale_auto_status": (False, "Move a sale to \"partly paid\" / \"paid\" automatically when a"
+                               " payment is recorded (otherwise the status is only suggested)."),
 }
 
 

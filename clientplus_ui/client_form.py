@@ -25,6 +25,7 @@ from .common import (
     md_escape,
 )
 from .i18n import tr
+from .lookup_widgets import TRIGGERS, LookupPanel, forget_lookup, registry_status_notice
 from .widgets import show_error
 
 # Form layout: rows of (field, width) pairs; "kind", "tags", "notes" are special.
@@ -52,8 +53,10 @@ def _initial(base: dict[str, Any], name: str) -> str:
     return format_phone(value) if name == "phone" else str(value)
 
 
-def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any]) -> dict[str, Any]:
-    """The form's widgets; returns the typed values (as the core takes them)."""
+def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any],
+            panel: LookupPanel | None = None) -> dict[str, Any]:
+    """The form's widgets; returns the typed values (as the core takes them).
+    ``panel`` adds the «Заполнить по ИНН / БИК / индексу» buttons under their rows."""
     data: dict[str, Any] = {}
     c_kind, c_owner = st.columns(2)
     kinds = list(CLIENT_KINDS)
@@ -80,6 +83,9 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any]) ->
         for col, name in zip(cols, row, strict=True):
             data[name] = col.text_input(client_field_label(name), value=_initial(base, name),
                                         key=snap.key(name))
+        for name in row:
+            if panel is not None and name in TRIGGERS:
+                panel.button(name)
     known = sorted(set(clients.all_tags(store, actor)) | set(base.get("tags") or []))
     data["tags"] = st.multiselect(client_field_label("tags"), known,
                                   default=base.get("tags") or [], accept_new_options=True,
@@ -96,6 +102,7 @@ def _save(store: Store, actor: Actor, snap: Snapshot, client_id: int | None,
     try:
         if client_id is None:
             row = clients.create(store, actor, data, allow_duplicate=allow_duplicate)
+            forget_lookup(snap.prefix)
             snap.reload()
             flash(tr(f"Клиент «{row['name']}» создан", f"Client “{row['name']}” created"))
             st.switch_page("pages/client.py", query_params={"id": str(row["id"])})
@@ -109,6 +116,7 @@ def _save(store: Store, actor: Actor, snap: Snapshot, client_id: int | None,
     except UserError as exc:
         show_error(exc)
         return
+    forget_lookup(snap.prefix)
     snap.reload(row)
     flash(tr("Сохранено", "Saved"))
     st.rerun()
@@ -137,14 +145,22 @@ def render(store: Store, actor: Actor, client: dict[str, Any] | None) -> None:
     snap = snapshot(client_id)
     base = snap.base(client)
     writable = can(actor, "client.update" if client else "client.create")
-    with st.form(snap.key("form"), border=False):
-        data = _fields(store, actor, snap, base)
+    if client is not None:
+        registry_status_notice(client)
+    panel = LookupPanel(snap.prefix, lambda name: lkey(snap.key(name)) if name == "kind"
+                        else snap.key(name), actor, writable)
+    panel.prepare()
+    panel.render(store, actor)
+    # Enter does not submit: the first submit button is now «Заполнить по ИНН».
+    with st.form(snap.key("form"), border=False, enter_to_submit=False):
+        data = _fields(store, actor, snap, base, panel)
         submitted = st.form_submit_button(tr("Сохранить", "Save"), type="primary",
                                           icon=":material/save:", disabled=not writable)
     if submitted:
         snap.drop("pending")
         snap.drop("conflict")
         _save(store, actor, snap, client_id, data, base)
+    panel.run(store, actor, data)
     conflict_notice(snap, client_field_label)
     if client is None:
         _pending_duplicate(store, actor, snap, base)

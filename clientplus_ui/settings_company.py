@@ -12,6 +12,7 @@ from clientplus_core.fields import CLIENT_FIELDS, CLIENT_KINDS
 
 from .common import client_field_label
 from .i18n import tr
+from .lookup_widgets import TRIGGERS, LookupPanel
 from .widgets import show_error
 
 FORM_KEY = "settings.company"
@@ -43,6 +44,9 @@ def company_form(store: Store, actor: Actor) -> None:
     stored = company.get(store)
     st.caption(tr("Эти реквизиты подставляются в счета, договоры и коммерческие предложения.",
                   "These requisites go into invoices, contracts and offers."))
+    panel = LookupPanel(FORM_KEY, lambda name: f"{FORM_KEY}.{name}", actor, editable)
+    panel.prepare()
+    panel.render(store, actor)
     with st.form(FORM_KEY, enter_to_submit=False, border=False):
         values: dict[str, str] = {}
         for ru, en, names in SECTIONS:
@@ -59,6 +63,9 @@ def company_form(store: Store, actor: Actor) -> None:
                     index=list(taxes).index(stored.get("tax_system") or "osn"),
                     format_func=taxes.__getitem__, key=f"{FORM_KEY}.tax_system",
                     disabled=not editable)
+            for name in names:
+                if name in TRIGGERS:
+                    panel.button(name)
         saved = st.form_submit_button(tr("Сохранить", "Save"), type="primary",
                                       disabled=not editable, icon=":material/save:",
                                       key=f"{FORM_KEY}.save")
@@ -68,7 +75,9 @@ def company_form(store: Store, actor: Actor) -> None:
         except UserError as exc:
             show_error(exc)
         else:
+            panel.forget()
             st.success(tr("Реквизиты сохранены.", "Requisites saved."))
+    panel.run(store, actor, values)
 
 
 def _rows(names: tuple[str, ...]) -> list[list[str]]:

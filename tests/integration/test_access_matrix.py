@@ -12,7 +12,21 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import access, audit, auth, clients, company, contacts, files, search, settings
+from clientplus_core import (
+    access,
+    audit,
+    auth,
+    catalogue,
+    clients,
+    company,
+    contacts,
+    documents,
+    files,
+    sales,
+    search,
+    settings,
+    statuses,
+)
 from clientplus_core import users as users_mod
 from clientplus_core.access import Actor
 from clientplus_core.clients import ClientFilter
@@ -60,6 +74,22 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "backup": ADMIN,
     "audit.read": HEAD,
     "users.manage": ADMIN,
+    "lookup.use": CREATE,
+    "lookup.refresh": HEAD,
+    "sale.read": READ,
+    "sale.list": READ,
+    "sale.create": WRITE,
+    "sale.update": WRITE,
+    "sale.set_status": WRITE,
+    "sale.payment": WRITE,
+    "sale.contact_event": WRITE,
+    "sale.delete": WRITE,
+    "sale.restore": HEAD,
+    "sale.export": READ,
+    "document.generate": WRITE,
+    "catalogue.write": HEAD,
+    "templates.manage": ADMIN,
+    "statuses.manage": ADMIN,
 }
 
 
@@ -82,6 +112,10 @@ class World:
             self.files[kind] = files.upload(self.store, owner, c["id"], f"{kind}.txt",
                                             io.BytesIO(b"data"))["id"]
         clients.share(self.store, m2, self.records["shared"], [m1.id])
+        self.sales = {k: sales.create(self.store, admin, {
+            "client_id": cid, "title": f"Сделка {k}",
+            "lines": [{"name": "Услуга", "qty": 1, "price": 1000}]})["id"]
+            for k, cid in self.records.items()}
 
     def twin(self, kind: str) -> int:
         """Another client with the same owner and sharing as ``kind``'s record."""
@@ -130,6 +164,32 @@ OPS: dict[str, Callable[[World, Actor, str], Any]] = {
     "audit.read": lambda w, a, k: audit.query(w.store, a),
     "users.manage": lambda w, a, k: auth.reset_password(w.store, a, w.actors["viewer"].id,
                                                         "новыйпароль1"),
+    "lookup.use": lambda w, a, k: _lookup_use(w, a),
+    "lookup.refresh": lambda w, a, k: _lookup_refresh(w, a),
+    "sale.read": lambda w, a, k: sales.get_card(w.store, a, w.sales[k]),
+    "sale.list": lambda w, a, k: w.sales[k] in {r["id"] for r in sales.list_sales(w.store,
+                                                                                   a).rows},
+    "sale.create": lambda w, a, k: sales.create(w.store, a, {
+        "client_id": w.records[k], "lines": [{"name": "Товар", "qty": 2, "price": 10}]}),
+    "sale.update": lambda w, a, k: sales.update(
+        w.store, a, w.sales[k], {"title": "Новое"},
+        sales.get(w.store, w.actors["admin"], w.sales[k])["version"]),
+    "sale.set_status": lambda w, a, k: sales.set_status(w.store, a, w.sales[k], "offer_ready"),
+    "sale.payment": lambda w, a, k: sales.add_payment(w.store, a, w.sales[k], 100),
+    "sale.contact_event": lambda w, a, k: sales.add_contact_event(
+        w.store, a, {"sale_id": w.sales[k], "subject": "Звонок"}),
+    "sale.delete": lambda w, a, k: sales.delete(w.store, a, w.sales[k]),
+    "sale.restore": lambda w, a, k: (sales.delete(w.store, w.actors["admin"], w.sales[k]),
+                                     sales.restore(w.store, a, w.sales[k])),
+    "sale.export": lambda w, a, k: w.sales[k] in {r["id"] for r in sales.iter_sales(w.store,
+                                                                                    a)},
+    "document.generate": lambda w, a, k: documents.render(w.store, a, w.sales[k], "invoice"),
+    "catalogue.write": lambda w, a, k: catalogue.create(w.store, a, {"name": "Товар",
+                                                                     "price": 10}),
+    "templates.manage": lambda w, a, k: documents.upload_template(
+        w.store, a, "invoice", "t.docx", documents.default_template("invoice")),
+    "statuses.manage": lambda w, a, k: statuses.update(
+        w.store, a, 1, {"label": "Заявка"}, statuses.get(w.store, 1)["version"]),
 }
 
 
@@ -177,6 +237,8 @@ def test_access(op: str, role: str, kind: str, template: Path, tmp_path: Path) -
         w.records = {k: by_name[f"Клиент {k} Ромб"] for k in KINDS}
         w.files = {k: conn.execute("SELECT id FROM files WHERE name = ?",
                                    (f"{k}.txt",)).fetchone()[0] for k in KINDS}
+        w.sales = {k: conn.execute("SELECT id FROM sales WHERE title = ?",
+                                   (f"Сделка {k}",)).fetchone()[0] for k in KINDS}
     actor = w.actors[ROLE_LOGINS[role]]
     expected = kind in EXPECTED[op][role]
     try:
@@ -185,3 +247,26 @@ def test_access(op: str, role: str, kind: str, template: Path, tmp_path: Path) -
     except (AccessDenied, NotFound):
         allowed = False
     assert allowed == expected, f"{role} {op} on {kind}: expected {expected}"
+
+
+class _OfflineDadata:
+    """An in-memory stand-in for DaData: one active company for any query."""
+
+    daily_limit = 100
+
+    def post(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"suggestions": [{"value": "ООО «Реестр»", "data": {
+            "inn": "7707083893", "type": "LEGAL", "branch_type": "MAIN",
+            "state": {"status": "ACTIVE"}, "name": {"short_with_opf": "ООО «Реестр»"}}}]}
+
+
+def _lookup_use(w: World, a: Actor) -> Any:
+    from clientplus_core import lookup
+
+    return lookup.find_party(w.store, a, "7707083893", client=_OfflineDadata())
+
+
+def _lookup_refresh(w: World, a: Actor) -> Any:
+    from clientplus_core import lookup
+
+    return lookup.refresh(w.store, a, client=_OfflineDadata())
