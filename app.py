@@ -24,6 +24,8 @@ actor = resolve_actor()
 # (file, ru, en, icon, url path, operation needed to see it in the menu)
 PAGES = [
     ("pages/clients.py", "Клиенты", "Clients", "groups", "clients", None),
+    ("pages/sales.py", "Продажи", "Sales", "point_of_sale", "sales", None),
+    ("pages/catalogue.py", "Каталог", "Catalogue", "inventory_2", "catalogue", None),
     ("pages/search.py", "Поиск", "Search", "search", "search", None),
     ("pages/import.py", "Импорт", "Import", "upload_file", "import", "client.import"),
     ("pages/settings.py", "Настройки", "Settings", "settings", "settings", None),
@@ -32,11 +34,18 @@ PAGES = [
     ("pages/trash.py", "Корзина", "Bin", "delete", "trash", "client.restore"),
     ("pages/lookup_refresh.py", "Проверка по реестру", "Registry check", "fact_check",
      "lookup_refresh", "lookup.refresh"),
+    ("pages/dashboard.py", "Дашборд", "Dashboard", "dashboard", "dashboard", "report.read"),
+    ("pages/reports.py", "Отчёты", "Reports", "monitoring", "reports", "report.read"),
+    ("pages/segments.py", "Сегментация", "Segmentation", "donut_small", "segments", None),
+    ("pages/builder.py", "Конструктор отчётов", "Report builder", "table_chart", "builder",
+     None),
     ("pages/profile.py", "Профиль", "Profile", "person", "profile", None),
 ]
 
 pages = [st.Page("pages/client.py", title=tr("Карточка клиента", "Client card"),
-                 icon=":material/badge:", url_path="client", visibility="hidden")]
+                 icon=":material/badge:", url_path="client", visibility="hidden"),
+         st.Page("pages/sale.py", title=tr("Карточка продажи", "Sale card"),
+                 icon=":material/receipt_long:", url_path="sale", visibility="hidden")]
 for path, ru, en, icon, url, op in PAGES:
     # The registry is the start page (served at "/").
     pages.append(st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,

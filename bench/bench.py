@@ -3,6 +3,12 @@
     .venv/bin/python bench/bench.py            # 100,000 clients (generated once, cached)
     .venv/bin/python bench/bench.py --quick    # 10,000 clients, a smoke run
     .venv/bin/python bench/bench.py --reuse    # keep the generated database if present
+    .venv/bin/python bench/bench.py --only sales --reuse   # just the sales rows
+    .venv/bin/python bench/bench.py --only analytics --reuse   # engine, funnel, debtors …
+
+The data set also holds sales (1,000,000 with ~3,000,000 lines and ~2,000,000
+payments; 100,000 with ``--quick``), added by ``clientplus demo --clients 0 --sales M``
+in a second child process, so the client rows keep measuring what they did.
 
 The data set is made by ``clientplus demo`` run as a child process, so its time and
 peak memory are its own; import and export also run in child processes for the
@@ -145,6 +151,24 @@ def prepare(data_dir: Path, n_clients: int, reuse: bool) -> dict[str, Any]:
             "db_mb": (data_dir / "clientplus.db").stat().st_size / 2**20,
             "generated_at": datetime.now().isoformat(timespec="seconds"), "reused": False}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    return meta
+
+
+def prepare_sales(data_dir: Path, meta: dict[str, Any], n_sales: int) -> dict[str, Any]:
+    """Add the sales to the data set with ``clientplus demo --clients 0 --sales M``
+    (unless the data set already has them)."""
+    if meta.get("sales") == n_sales and meta.get("sales_seed") == SEED:
+        return meta
+    print(f"generating {n_sales} sales in {data_dir} …", file=sys.stderr, flush=True)
+    seconds, rss, out = run_child(["-m", "clientplus_core.cli", "--data-dir", str(data_dir),
+                                   "demo", "--clients", "0", "--sales", str(n_sales),
+                                   "--seed", str(SEED)])
+    meta.update({"sales": n_sales, "sales_seed": SEED, "sales_seconds": seconds,
+                 "sales_rss_mb": rss, "sales_counts": json.loads(out.strip().splitlines()[-1]),
+                 "db_mb": (data_dir / "clientplus.db").stat().st_size / 2**20,
+                 "sales_generated_at": datetime.now().isoformat(timespec="seconds"),
+                 "sales_reused": False})
+    (data_dir / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     return meta
 
 
@@ -342,6 +366,150 @@ def measure_export(data_dir: Path, work: Path, n: int) -> list[Row]:
                      f"{res['bytes'] / 2**20:.1f} MB file")
 
 
+# --- sales -------------------------------------------------------------------------------
+
+def sales_demo_rows(meta: dict[str, Any]) -> list[Row]:
+    """The generation of the sales, and the issue's whole command (clients step + sales
+    step: the same code ``demo --clients N --sales M`` runs, one after the other)."""
+    n_clients, n_sales = meta["clients"], meta["sales"]
+    c = meta["sales_counts"]
+    note = (f"{c['sales']} sales, {c['sale_lines']} lines, {c['payments']} payments,"
+            f" {c['status_log']} status changes, {c['contact_events']} contact events")
+    if meta.get("sales_reused"):
+        note += "; reused: measured when generated " + meta["sales_generated_at"]
+    wall = meta["demo_seconds"] + meta["sales_seconds"]
+    rss = max(meta["demo_rss_mb"], meta["sales_rss_mb"])
+    return [
+        Row(f"clientplus demo --sales {n_sales} (on {n_clients} clients) (wall)", 1,
+            meta["sales_seconds"] * 1000, None, "—", note=note),
+        Row(f"clientplus demo --sales {n_sales} peak RSS, MB", 1, meta["sales_rss_mb"], None,
+            "—"),
+        Row(f"clientplus demo --clients {n_clients} --sales {n_sales} (wall, both steps)", 1,
+            wall * 1000, None, "< 300 s", ok=wall < 300),
+        Row(f"clientplus demo --clients {n_clients} --sales {n_sales} peak RSS, MB", 1, rss,
+            None, "< 2048 MB", ok=rss < 2048),
+    ]
+
+
+def measure_sale_card(store: Store, actor: Actor, ids: list[int], label: str) -> Row:
+    from clientplus_core import sales
+
+    for sid in ids[:5]:
+        sales.get_card(store, actor, sid)
+    t = [timed(lambda s=sid: sales.get_card(store, actor, s)) for sid in ids]
+    p95 = pct(t, 95)
+    return Row(f"sale card{label} (get_card: lines, totals, payments, log, history, files)",
+               len(t), statistics.median(t), p95, "p95 < 20 ms", ok=p95 < 20)
+
+
+def measure_sales_register(store: Store, actor: Actor, owner_id: int, label: str,
+                           reps: int) -> list[Row]:
+    from datetime import date, timedelta
+
+    from clientplus_core import sales
+    from clientplus_core.sales import SaleFilter
+
+    with store.read() as conn:
+        last = conn.execute("SELECT max(date) FROM sales").fetchone()[0]
+        st = {r[0]: r[1] for r in conn.execute("SELECT code, id FROM sale_statuses")}
+        # a client's name as a user would type part of it (the 6 letters after «)
+        names = sorted(r[0] for r in conn.execute(
+            "SELECT c.name FROM sales s JOIN clients c ON c.id = s.client_id"
+            " WHERE c.kind = 'legal' AND s.id % 9973 = 1"))
+    name = random.Random(SEED).choice(names).split("«")[-1][:6]
+    end = date.fromisoformat(last)
+    quarter = (end - timedelta(days=91)).isoformat()
+    year = (end - timedelta(days=365)).isoformat()
+    variants = {
+        "status=invoiced + last quarter": SaleFilter(statuses=[st["invoiced"]],
+                                                     date_from=quarter),
+        "owner=manager1 + status=shipped": SaleFilter(owner_id=owner_id,
+                                                      statuses=[st["shipped"]]),
+        "overdue + owner=manager1": SaleFilter(payment="overdue", owner_id=owner_id),
+        "amount 10–100 thousand + last year": SaleFilter(amount_min=10_000,
+                                                         amount_max=100_000, date_from=year),
+        "unpaid + open": SaleFilter(payment="unpaid", closed=False),
+        f"text «{name}» (client) + last year": SaleFilter(query=name, date_from=year),
+        "text «стеллаж» (a common line) + last quarter": SaleFilter(query="стеллаж",
+                                                                    date_from=quarter),
+    }
+    rows = []
+    for name, f in variants.items():
+        t: list[float] = []
+        total = 0
+        for page in (1, 10):
+            sales.list_sales(store, actor, f, page=page)
+            for _ in range(reps):
+                t.append(timed(lambda p=page, f=f: sales.list_sales(store, actor, f, page=p)))
+            total = sales.list_sales(store, actor, f, page=1).total
+        p95 = pct(t, 95)
+        rows.append(Row(f"sales register{label}: {name} (pages 1, 10 of 50)", len(t),
+                        statistics.median(t), p95, "p95 < 100 ms", ok=p95 < 100,
+                        note=f"{total} matching sales, count and sums included"))
+    return rows
+
+
+def measure_sales_search(store: Store, actor: Actor, rng: random.Random, label: str) -> Row:
+    with store.read() as conn:
+        numbers = [r[0] for r in conn.execute("SELECT number FROM sales ORDER BY id")]
+    queries = rng.sample(numbers, 20) + ["стеллаж", "пусконаладочные", "монтаж оборудования",
+                                         "кофе в зёрнах", "обучение персонала"]
+    for q in queries:
+        search.search(store, actor, q)
+    t = [timed(lambda q=q: search.search(store, actor, q)) for q in queries for _ in range(2)]
+    found = sum(1 for q in queries[:20] if any(
+        h.entity == "sale" and h.title.startswith(q) for h in search.search(store, actor, q)))
+    p95 = pct(t, 95)
+    return Row(f"search{label}: sale numbers and specification words", len(t),
+               statistics.median(t), p95, "p95 < 50 ms", ok=p95 < 50,
+               note=f"{found}/20 numbers found as the first sale hit")
+
+
+def measure_invoice(work: Path, reps: int = 20) -> list[Row]:
+    """Render an invoice with 50 lines: as preview, and numbered + saved to the sale."""
+    from clientplus_core import company, documents, sales
+
+    store = open_store(work / "invoice")
+    admin = users.ensure_local_admin(store)
+    company.save(store, admin, {"name": "ООО «Продавец»", "inn": "7707083893",
+                                "kpp": "770701001", "bik": "044525225",
+                                "bank_name": "ПАО Сбербанк",
+                                "corr_account": "30101810400000000225"})
+    c = clients.create(store, admin, {"name": "ООО \"Рога & Копыта\" <тест>",
+                                      "inn": "7736207543"}, allow_duplicate=True)
+    sale = sales.create(store, admin, {"client_id": c["id"], "lines": [
+        {"name": f"Позиция спецификации № {i}", "qty": i, "price": "1234.56"}
+        for i in range(1, 51)]})
+    out = []
+    for attach, what in ((False, "render only"), (True, "numbered, saved to the sale")):
+        documents.render(store, admin, sale["id"], "invoice", attach=attach)
+        t = [timed(lambda a=attach: documents.render(store, admin, sale["id"], "invoice",
+                                                     attach=a)) for _ in range(reps)]
+        p95 = pct(t, 95)
+        out.append(Row(f"invoice .docx with 50 lines ({what})", len(t), statistics.median(t),
+                       p95, "< 300 ms", ok=p95 < 300))
+    return out
+
+
+def sales_rows(store: Store, admin: Actor, manager: Actor, meta: dict[str, Any], work: Path,
+               reps: int) -> list[Row]:
+    rng = random.Random(SEED + 5)
+    rows = sales_demo_rows(meta)
+    with store.read() as conn:
+        all_ids = [r[0] for r in conn.execute("SELECT id FROM sales")]
+        own_ids = [r[0] for r in conn.execute(
+            "SELECT s.id FROM sales s JOIN clients c ON c.id = s.client_id"
+            " WHERE c.owner_id = ?", (manager.id,))]
+    print("measuring sales …", file=sys.stderr, flush=True)
+    rows.append(measure_sale_card(store, admin, rng.sample(all_ids, 200), ""))
+    rows.append(measure_sale_card(store, manager, rng.sample(own_ids, 200), " as manager"))
+    rows += measure_sales_register(store, admin, manager.id, "", reps * 5)
+    rows += measure_sales_register(store, manager, manager.id, " as manager", reps * 5)
+    rows.append(measure_sales_search(store, admin, rng, ""))
+    rows += measure_invoice(work)
+    return rows
+
+
 # --- report ------------------------------------------------------------------------------
 
 def fmt(v: float | None, digits: int = 1) -> str:
@@ -371,19 +539,34 @@ def main(argv: list[str] | None = None) -> int:
                                                    f" (default {DEFAULT_CACHE}/<full|quick>)")
     p.add_argument("--reuse", action="store_true", help="reuse the generated data set")
     p.add_argument("--reps", type=int, default=3, help="repetitions of each read query")
+    p.add_argument("--only", choices=["all", "clients", "sales", "analytics"], default="all",
+                   help="measure only the client, the sales or the analytics rows")
+    p.add_argument("--sales", type=int, help="sales in the data set (default 1,000,000;"
+                                              " 100,000 with --quick)")
     args = p.parse_args(argv)
 
     n_clients = 10_000 if args.quick else 100_000
+    n_sales = args.sales or (100_000 if args.quick else 1_000_000)
     n_import = 2_000 if args.quick else 10_000
     data_dir = (args.data_dir or DEFAULT_CACHE / ("quick" if args.quick else "full")).resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     meta = prepare(data_dir, n_clients, args.reuse)
+    if args.only != "clients":
+        reused = meta.get("sales") == n_sales and meta.get("sales_seed") == SEED
+        meta = prepare_sales(data_dir, meta, n_sales)
+        meta["sales_reused"] = reused
     store = open_store(data_dir)
     admin = users.ensure_local_admin(store)
     manager = users.get_actor(store, "manager1")
     rng = random.Random(SEED)
 
     rows: list[Row] = []
+    if args.only == "analytics":
+        return analytics_report(store, admin, manager, meta, data_dir, args)
+    if args.only == "sales":
+        with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
+            rows += sales_rows(store, admin, manager, meta, Path(tmp), args.reps)
+        return report(rows, meta, data_dir, args, [])
     note = ("reused: measured when generated " + meta["generated_at"]) if meta["reused"] else ""
     rows += step_rows(f"clientplus demo --clients {n_clients}", 120, meta["demo_seconds"],
                       meta["demo_rss_mb"], note)
@@ -412,18 +595,54 @@ def main(argv: list[str] | None = None) -> int:
         print("measuring export …", file=sys.stderr, flush=True)
         rows += measure_export(data_dir, work, n_clients)
 
+    if args.only == "all":
+        with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
+            rows += sales_rows(store, admin, manager, meta, Path(tmp), args.reps)
+    return report(rows, meta, data_dir, args, queries)
+
+
+def analytics_report(store: Store, admin: Actor, manager: Actor, meta: dict[str, Any],
+                     data_dir: Path, args: argparse.Namespace) -> int:
+    """``--only analytics``: the engine and the reports against SQLite and DuckDB-native
+    (see bench/bench_analytics.py); prints its own table (two ratios per row)."""
+    import bench_analytics
+
+    rows = bench_analytics.measure(store, admin, manager, max(args.reps, 5))
+    print(bench_analytics.table(rows))
+    print(f"\ndata: {meta.get('counts')}; sales: {meta.get('sales_counts', '—')};"
+          f" db {meta.get('db_mb', 0):.0f} MB; {data_dir}")
+    for r in rows:
+        if r.get("note"):
+            print(f"- {r['metric']}: {r['note']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    quick = "-quick" if args.quick else ""
+    out = RESULTS / f"bench-{datetime.now():%Y-%m-%d}{quick}-analytics.json"
+    out.write_text(json.dumps({
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                    "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()},
+        "data": meta, "rows": rows}, ensure_ascii=False, indent=1, default=str))
+    print(f"\nresults: {out.relative_to(ROOT)}")
+    return 0
+
+
+def report(rows: list[Row], meta: dict[str, Any], data_dir: Path, args: argparse.Namespace,
+           queries: list[tuple[str, str]]) -> int:
+    """Print the table and notes; write bench/results/bench-<date>[-quick][-sales].json."""
     print(table(rows))
     print()
-    print(f"data: {meta['counts']}; files with text: {meta['files_with_text']};"
-          f" db {meta['db_mb']:.0f} MB; {data_dir}")
+    print(f"data: {meta['counts']}; sales: {meta.get('sales_counts', '—')};"
+          f" files with text: {meta['files_with_text']}; db {meta['db_mb']:.0f} MB; {data_dir}")
     for r in rows:
         if r.note:
             print(f"- {r.metric}: {r.note}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench-{datetime.now():%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    suffix = ("-quick" if args.quick else "") + ("" if args.only == "all" else f"-{args.only}")
+    out = RESULTS / f"bench-{datetime.now():%Y-%m-%d}{suffix}.json"
     out.write_text(json.dumps({
         "date": datetime.now().isoformat(timespec="seconds"),
-        "mode": "quick" if args.quick else "full",
+        "mode": ("quick" if args.quick else "full") + ("" if args.only == "all"
+                                                       else f", only {args.only}"),
         "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                     "cpus": os.cpu_count(), "platform": platform.platform(),
                     "loadavg_at_end": os.getloadavg()},

@@ -67,6 +67,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalogue.write": frozenset({"admin", "head"}),
     "templates.manage": frozenset({"admin"}),
     "statuses.manage": frozenset({"admin"}),
+    # custom fields, saved segments and builder reports (issue 6); a manager's
+    # segments and reports are computed over their own clients only
+    "fields.manage": frozenset({"admin"}),
+    "segments.manage": frozenset({"admin", "head", "manager"}),
+    # analytics: dashboard, funnel, reports; record-level scope applies (analytics.py)
+    "report.read": frozenset(ROLES),
 }
 
 

@@ -261,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     register_lookup(sub)
     from .cli_sales import register as register_sales
     register_sales(sub)
+    from .cli_reports import register as register_reports
+    register_reports(sub)
+    from .cli_segments import register as register_segments
+    register_segments(sub)
     return p
 
 

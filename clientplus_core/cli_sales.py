@@ -46,6 +46,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     store = open_store(args.data_dir)
     users.ensure_local_admin(store)
+    demo.restore_dropped_indexes(store)      # heal an interrupted earlier sales load
     stats: dict[str, int] = {}
     if args.clients:
         stats |= demo.generate(store, args.clients, seed=args.seed, with_files=not args.no_files)

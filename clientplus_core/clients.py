@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit, search
+from . import audit, custom_fields, search
 from .access import Actor, client_scope, require
 from .db import Store, now_iso
 from .errors import AccessDenied, ConflictError, DuplicateWarning, NotFound, ValidationError
@@ -203,12 +203,14 @@ def create(store: Store, actor: Actor, data: Mapping[str, Any], *,
         values["owner_id"] = actor.id
     if conn is None:
         with store.write() as c:
-            return _create(c, actor, values, allow_duplicate)
-    return _create(conn, actor, values, allow_duplicate)
+            return _create(c, actor, values, allow_duplicate, "extra" in data and not normalised)
+    return _create(conn, actor, values, allow_duplicate,
+                   "extra" in data and not normalised)
 
 
 def _create(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any],
-            allow_duplicate: bool) -> dict[str, Any]:
+            allow_duplicate: bool, check_required: bool = False) -> dict[str, Any]:
+    values["extra"] = custom_fields.check_extra(conn, "client", values["extra"], check_required)
     if not allow_duplicate:
         dups = find_duplicates(conn, values["inn"], values["phone"], values["email"])
         if dups:
@@ -291,6 +293,8 @@ def _update(conn: sqlite3.Connection, actor: Actor, client_id: int, data: Mappin
     if "owner_id" in data and data["owner_id"] != before["owner_id"]:
         require(actor, "client.assign_owner")
     values = normalise(data, before)
+    values["extra"] = custom_fields.check_extra(conn, "client", values["extra"], "extra" in data,
+                                                before["extra"])
     if not allow_duplicate:
         dups = find_duplicates(conn, values["inn"], values["phone"], values["email"], client_id)
         if dups:
@@ -350,6 +354,9 @@ class ClientFilter:
     created_to: str | None = None    # ISO date, inclusive
     sort: str = "name"
     descending: bool = False
+    # custom fields (issue 6): ((key, value), …) — the value equals the field's value
+    # or is one of a multiselect's values; key and value are bound parameters
+    extra: tuple[tuple[str, object], ...] = ()
 
 
 SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
@@ -375,6 +382,9 @@ def _where(conn: sqlite3.Connection, actor: Actor,
     if f.created_to:
         where.append("c.created_at < date(?, '+1 day')")
         args.append(str(f.created_to))
+    for key, value in f.extra:
+        where.append("EXISTS (SELECT 1 FROM json_each(c.extra, ?) j WHERE j.value = ?)")
+        args += [f'$."{key}"', value]
     sub = search.matching_client_ids_sql(f.query)
     if sub:
         # Run the text match once and hand its ids over as one JSON parameter,
@@ -386,7 +396,7 @@ def _where(conn: sqlite3.Connection, actor: Actor,
 
 
 LIST_COLUMNS = ("c.id, c.kind, c.name, c.inn, c.phone, c.email, c.tags, c.owner_id,"
-                " u.full_name AS owner_name, c.created_at, c.updated_at")
+                " u.full_name AS owner_name, c.created_at, c.updated_at, c.extra")
 
 
 @dataclass

@@ -758,7 +758,7 @@ def client_records(n: int, seed: int = 42,
 # search entries are the ones :func:`clientplus_core.sales.index_sale` writes,
 # inserted in bulk.
 
-SALES_CHUNK = 20_000
+SALES_CHUNK = 50_000
 
 # (name, unit, price in roubles, VAT code, kind); "22" means "the standard rate"
 # and becomes 20 % on sales dated before 2026.
@@ -869,7 +869,8 @@ class _SalesChunk:
     index: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-SALE_COLUMNS = ("id", "number", "date", "client_id", "contact_id", "owner_id", "status_id",
+SALE_COLUMNS = ("id", "number", "date", "client_id", "contact_id", "owner_id",
+                "client_owner_id", "status_id",
                 "status_at", "lost_reason", "title", "source", "expected_close", "vat_mode",
                 "discount_bp", "subtotal_kop", "vat_kop", "total_kop", "paid_kop", "planned_kop",
                 "overdue_from", "notes", "extra", "created_by", "updated_by", "created_at",
@@ -901,6 +902,14 @@ class _SalesGenerator:
         self.rates = rates
         self.prefix = prefix
         self.counters = counters
+        self.anchor_sec = int(anchor.timestamp())
+        self.today_day = self.today.toordinal() - _EPOCH_ORDINAL
+        self._days: dict[int, str] = {}
+        self.prefix_digits = sales_mod.number_digits(prefix)
+        for item in self.items:
+            item["std"] = item["vat_code"] in ("20", "22")
+            item["short"] = item["name"].split(":")[0].split(",")[0]
+            item["search_name"] = f"{item['name']} {item['sku']}".strip()
         self.age_tables = [(limit, _cumulative(w)) for limit, w in _STATUS_BY_AGE]
         self.line_counts = _cumulative(_LINE_COUNTS)
         self.event_counts = _cumulative(_EVENT_COUNTS)
@@ -945,14 +954,24 @@ class _SalesGenerator:
         if chunk.sales:
             yield chunk
 
+    def _iso(self, sec: int) -> str:
+        """Epoch seconds -> ``datetime.isoformat()`` of the UTC time, without datetimes."""
+        d, rem = divmod(sec, 86_400)
+        iso = self._days.get(d)
+        if iso is None:
+            iso = self._days[d] = date.fromordinal(d + _EPOCH_ORDINAL).isoformat()
+        h, rem = divmod(rem, 3600)
+        m, s_ = divmod(rem, 60)
+        return f"{iso}T{h:02d}:{m:02d}:{s_:02d}+00:00"
+
     def one(self, out: _SalesChunk, sale_id: int, day: date, existing: int) -> None:
         r = self.rng.random
         cid, owner, _created, client_name = self.clients[int(existing * r() ** 1.3)]
-        created = datetime(day.year, day.month, day.day, _MSK_HOURS[int(r() * 10)],
-                           int(r() * 60), int(r() * 60), tzinfo=UTC)
-        if created > self.anchor:
-            created = self.anchor - timedelta(seconds=int(r() * 3600) + 1)
-        ts = created.isoformat()
+        day_sec = (day.toordinal() - _EPOCH_ORDINAL) * 86_400
+        created = day_sec + _MSK_HOURS[int(r() * 10)] * 3600 + int(r() * 3600)
+        if created > self.anchor_sec:
+            created = self.anchor_sec - int(r() * 3600) - 1
+        ts = self._iso(created)
         age = (self.today - day).days
         table = next(t for limit, t in self.age_tables if age <= limit)
         final = self._pick(table)
@@ -960,81 +979,82 @@ class _SalesGenerator:
         if final == "lost":
             reached = int(r() * 5)
             path = [s for i, s in enumerate(_STAGES[:reached + 1])
-                    if i == 0 or i == reached or r() < 0.15] + ["lost"]
+                    if i == 0 or i == reached or r() < 0.15]
+            path.append("lost")
         else:
             reached = _STAGES.index(final)
             path = [s for i, s in enumerate(_STAGES[:reached + 1])
                     if i == 0 or i == reached or s == "invoiced" or r() < 0.15]
         span = max(60, min(age * 86_400, int((3 + r() * 40) * 86_400)))
-        end = min(created + timedelta(seconds=span), self.anchor)
-        step = (end - created) / max(1, len(path) - 1)
-        times = [created + step * i for i in range(len(path))]
-        invoiced_at = next((t for s, t in zip(path, times, strict=True) if s == "invoiced"),
-                           None)
+        end = min(created + span, self.anchor_sec)
+        step = (end - created) // max(1, len(path) - 1)
         prev = None
-        for s, t in zip(path, times, strict=True):
-            sid = self.status_ids[s]
-            out.log.append((sale_id, prev, sid, owner, t.replace(microsecond=0).isoformat(),
-                            self.rng.choice(LOST_REASONS) if s == "lost" else ""))
+        invoiced_day = None
+        at = ts
+        for i, code in enumerate(path):
+            sec = created + step * i
+            at = self._iso(sec)
+            sid = self.status_ids[code]
+            out.log.append((sale_id, prev, sid, owner, at,
+                            LOST_REASONS[int(r() * len(LOST_REASONS))] if code == "lost" else ""))
             prev = sid
-        status_at = out.log[-1][4]
+            if code == "invoiced":
+                invoiced_day = sec // 86_400
+        status_at = at
         lost_reason = out.log[-1][5]
         # the specification
         n_lines = self._pick(self.line_counts)
         no_vat = r() < 0.02
-        std = "22" if day >= date(2026, 1, 1) else "20"
+        std = "22" if day >= _RATE_CHANGE else "20"
         sale_disc = (500 if r() < 0.5 else 1000) if r() < 0.08 else 0
         mode = "included" if r() < 0.85 else "on_top"
         subtotal = vat_total = 0
         names = []
-        first = self.items[int(r() * len(self.items))]
+        items = self.items
+        rates = self.rates
+        first = items[int(r() * len(items))]
         for pos in range(1, n_lines + 1):
-            item = first if pos == 1 else self.items[int(r() * len(self.items))]
+            item = first if pos == 1 else items[int(r() * len(items))]
             unit = item["unit"]
-            if unit in ("кг", "м", "м²", "м³", "т", "л"):
-                qty = 1 + int(r() * 2000) if unit not in ("т", "м³") else 100 + int(r() * 9900)
-                qty *= 100 if unit not in ("т", "м³") else 1        # thousandths
-            elif unit in ("час",):
-                qty = (1 + int(r() * 40)) * 1000
-            elif unit in ("мес", "усл"):
-                qty = (1 + int(r() * 6)) * 1000
+            scale = _QTY_SCALE.get(unit)
+            if scale is not None:
+                low, spread, mult = scale
+                qty = (low + int(r() * spread)) * mult
             else:
                 qty = (1 + int(r() * r() * 60)) * 1000
             price = int(item["price_kop"] * (0.9 + r() * 0.2)) // 100 * 100
-            disc = 0 if r() < 0.8 else (300, 500, 700, 1000)[int(r() * 4)]
-            code = "none" if no_vat else (std if item["vat_code"] in ("20", "22")
-                                          else item["vat_code"])
+            disc = 0 if r() < 0.8 else _DISCOUNTS[int(r() * 4)]
+            code = "none" if no_vat else (std if item["std"] else item["vat_code"])
             amount = line_amount_kop(qty, price, disc, sale_disc)
-            vat = line_vat_kop(amount, self.rates[code], mode)
+            vat = line_vat_kop(amount, rates[code], mode)
             subtotal += amount
             vat_total += vat
             out.lines.append((sale_id, pos, item["id"], item["name"], item["sku"], unit, qty,
                               price, disc, code, amount, vat))
-            names.append(f"{item['name']} {item['sku']}".strip())
+            names.append(item["search_name"])
         total = subtotal + (vat_total if mode == "on_top" else 0)
         # payments
         paid = planned = 0
         plans: list[tuple[str, int]] = []
-        if invoiced_at is not None and total > 0:
-            inv = invoiced_at.date()
-            if r() < 0.6:
-                plans = [((inv + timedelta(days=10)).isoformat(), total)]
+        if invoiced_day is not None and total > 0:
+            if r() < 0.5:
+                plans = [(self._day_iso(invoiced_day + 10), total)]
             else:
                 half = total // 2
-                plans = [((inv + timedelta(days=5)).isoformat(), half),
-                         ((inv + timedelta(days=35)).isoformat(), total - half)]
+                plans = [(self._day_iso(invoiced_day + 5), half),
+                         (self._day_iso(invoiced_day + 35), total - half)]
             for d, a in plans:
                 out.payments.append((sale_id, "plan", d, a, "", "", owner, ts))
                 planned += a
             if final in ("paid", "shipped") and (final == "paid" or r() < 0.95):
-                facts = [(d, a) for d, a in plans]
+                facts = plans
             elif final in ("partly_paid", "shipped"):
                 facts = [(plans[0][0], max(1, total * (30 + int(r() * 40)) // 100))]
             else:
                 facts = []
             for j, (d, a) in enumerate(facts):
-                pay_day = min(date.fromisoformat(d) - timedelta(days=int(r() * 4)), self.today)
-                out.payments.append((sale_id, "fact", pay_day.isoformat(), a,
+                pay_day = min(self._ordinal(d) - int(r() * 4), self.today_day)
+                out.payments.append((sale_id, "fact", self._day_iso(pay_day), a,
                                      f"п/п № {sale_id % 9000 + 100 + j}", "", owner, ts))
                 paid += a
         # the card
@@ -1043,30 +1063,49 @@ class _SalesGenerator:
         self.counters[year] = seq
         number = f"{self.prefix}{year}-{seq:04d}"
         verbs = _SALE_VERBS[first["kind"]]
-        title = (f"{verbs[int(r() * len(verbs))]}: {first['name'].split(':')[0].split(',')[0]}"
+        title = (f"{verbs[int(r() * len(verbs))]}: {first['short']}"
                  + (" и др." if n_lines > 1 else ""))
         contacts = self.contacts_of.get(cid)
         contact = contacts[int(r() * len(contacts))] if contacts and r() < 0.85 else None
-        expected = (day + timedelta(days=14 + int(r() * 46))).isoformat()
+        day_iso = self._day_iso(day_sec // 86_400)
+        expected = self._day_iso(day_sec // 86_400 + 14 + int(r() * 46))
         source = SOURCES[int(r() * len(SOURCES))]
         out.sales.append((
-            sale_id, number, day.isoformat(), cid, contact, owner, self.status_ids[final],
+            sale_id, number, day_iso, cid, contact, owner, owner, self.status_ids[final],
             status_at, lost_reason, title, source, expected, mode, sale_disc, subtotal,
             vat_total, total, paid, planned, sales_mod.overdue_from(plans, paid), "", "{}",
             owner, owner, ts, status_at, None, 1))
         # contact history
         for _ in range(self._pick(self.event_counts)):
-            at = created + (end - created) * r()
-            at_iso = at.replace(microsecond=0).isoformat()
-            out.events.append((cid, sale_id, contact, at_iso, self._pick(self.channels),
+            at = self._iso(created + int((end - created) * r()))
+            out.events.append((cid, sale_id, contact, at, self._pick(self.channels),
                                _SUBJECTS[int(r() * len(_SUBJECTS))],
-                               _OUTCOMES[int(r() * len(_OUTCOMES))], owner, at_iso, at_iso))
+                               _OUTCOMES[int(r() * len(_OUTCOMES))], owner, at, at))
         # the search entry, exactly as sales.index_sale writes it
         s_title, body = sales_mod.search_entry(number, title, client_name, names, source, "")
         text = "\n".join(b for b in body if b)[:search.MAX_BODY]
-        out.index.append((search.ENTITY_CODES["sale"] * 10**12 + sale_id, "sale", sale_id, cid,
-                          s_title, search._with_folded(s_title, text,
-                                                       sales_mod.number_digits(number))))
+        out.index.append((_SALE_ROWID + sale_id, "sale", sale_id, cid, s_title,
+                          search._with_folded(s_title, text,
+                                              f"{self.prefix_digits}{year}{seq:04d}")))
+
+    def _day_iso(self, d: int) -> str:
+        iso = self._days.get(d)
+        if iso is None:
+            iso = self._days[d] = date.fromordinal(d + _EPOCH_ORDINAL).isoformat()
+        return iso
+
+    def _ordinal(self, iso: str) -> int:
+        return date.fromisoformat(iso).toordinal() - _EPOCH_ORDINAL
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_RATE_CHANGE = date(2026, 1, 1)
+_SALE_ROWID = search.ENTITY_CODES["sale"] * 10**12
+_DISCOUNTS = (300, 500, 700, 1000)
+# unit -> (lowest, spread, multiplier) of the quantity in thousandths
+_QTY_SCALE = {"кг": (1, 2000, 100), "м": (1, 2000, 100), "м²": (1, 2000, 100),
+              "л": (1, 2000, 100), "т": (100, 9900, 1), "м³": (100, 9900, 1),
+              "час": (1, 40, 1000), "мес": (1, 6, 1000), "усл": (1, 6, 1000)}
 
 
 def _ensure_demo_catalogue(store: Store, admin: Actor) -> None:
@@ -1099,6 +1138,44 @@ def _ensure_demo_company(store: Store, admin: Actor, seed: int) -> None:
         "account": make_account(rng, bank.bik), "director_post": "Генеральный директор",
         "director_name": "Орлова Елена Викторовна", "phone": "+74951234567",
         "email": "info@clientplus-demo.ru"})
+
+
+_BULK_TABLES = ("sales", "sale_lines", "sale_status_log", "sale_payments", "interactions")
+
+
+def _drop_secondary_indexes(conn: sqlite3.Connection,
+                            tables: Sequence[str]) -> list[tuple[str, str]]:
+    """Drop the non-unique indexes of ``tables`` (inside the caller's transaction);
+    returns their (name, CREATE statement) to build them again. Unique indexes stay:
+    they guard the data (sale numbers)."""
+    rows = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({','.join('?' * len(tables))}) ORDER BY name", list(tables)
+    ).fetchall()
+    dropped = [(str(name), str(sql)) for name, sql in rows
+               if not str(sql).lstrip().upper().startswith("CREATE UNIQUE")]
+    conn.executemany("INSERT OR REPLACE INTO bulk_dropped_indexes (name, sql) VALUES (?, ?)",
+                     dropped)
+    for name, _sql in dropped:
+        conn.execute(f'DROP INDEX "{name}"')
+    return dropped
+
+
+def _restore_dropped(conn: sqlite3.Connection) -> int:
+    """Build again the indexes a bulk load dropped (inside the caller's transaction)."""
+    rows = conn.execute("SELECT name, sql FROM bulk_dropped_indexes ORDER BY name").fetchall()
+    for name, sql in rows:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                        (name,)).fetchone() is None:
+            conn.execute(sql)
+    conn.execute("DELETE FROM bulk_dropped_indexes")
+    return len(rows)
+
+
+def restore_dropped_indexes(store: Store) -> int:
+    """Rebuild indexes left dropped by an interrupted demo load; returns how many."""
+    with store.write() as conn:
+        return _restore_dropped(conn)
 
 
 def generate_sales(store: Store, n_sales: int, seed: int = 42,
@@ -1147,23 +1224,41 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
                           str(settings.get(store, "sale_number_prefix") or ""), counters)
     done = 0
     with _bulk_connection(store) as bulk:
-        for chunk in gen.sales(n_sales, base, chunk_size):
+        # Generated rows reference only rows that exist (checked by the tests with
+        # PRAGMA foreign_key_check), so the bulk load skips the per-row foreign-key
+        # lookups (measured: table inserts 35 % faster). The normal write path keeps them.
+        bulk.execute("PRAGMA foreign_keys = OFF")
+        # The secondary indexes of the filled tables are dropped for the load and built
+        # again at the end: one sort per index instead of millions of B-tree inserts
+        # (measured on 300,000 sales: 82 s -> 55 s). Their definitions are kept in
+        # ``bulk_dropped_indexes`` until rebuilt, so an interrupted run is healed by the
+        # next one (and by :func:`restore_dropped_indexes`).
+        with _transaction(bulk) as conn:
+            _restore_dropped(conn)
+            _drop_secondary_indexes(conn, _BULK_TABLES)
+        try:
+            for chunk in gen.sales(n_sales, base, chunk_size):
+                with _transaction(bulk) as conn:
+                    conn.executemany(_insert_sql("sales", SALE_COLUMNS), chunk.sales)
+                    conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), chunk.lines)
+                    conn.executemany(_insert_sql("sale_status_log", LOG_COLUMNS), chunk.log)
+                    conn.executemany(_insert_sql("sale_payments", PAYMENT_COLUMNS),
+                                     chunk.payments)
+                    conn.executemany(_insert_sql("interactions", EVENT_COLUMNS), chunk.events)
+                    conn.executemany("INSERT INTO search_index (rowid, entity, entity_id,"
+                                     " client_id, title, body) VALUES (?,?,?,?,?,?)",
+                                     chunk.index)
+                counts["sales"] += len(chunk.sales)
+                counts["sale_lines"] += len(chunk.lines)
+                counts["payments"] += len(chunk.payments)
+                counts["status_log"] += len(chunk.log)
+                counts["contact_events"] += len(chunk.events)
+                done += len(chunk.sales)
+                if progress:
+                    progress(done, n_sales)
+        finally:
             with _transaction(bulk) as conn:
-                conn.executemany(_insert_sql("sales", SALE_COLUMNS), chunk.sales)
-                conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), chunk.lines)
-                conn.executemany(_insert_sql("sale_status_log", LOG_COLUMNS), chunk.log)
-                conn.executemany(_insert_sql("sale_payments", PAYMENT_COLUMNS), chunk.payments)
-                conn.executemany(_insert_sql("interactions", EVENT_COLUMNS), chunk.events)
-                conn.executemany("INSERT INTO search_index (rowid, entity, entity_id, client_id,"
-                                 " title, body) VALUES (?,?,?,?,?,?)", chunk.index)
-            counts["sales"] += len(chunk.sales)
-            counts["sale_lines"] += len(chunk.lines)
-            counts["payments"] += len(chunk.payments)
-            counts["status_log"] += len(chunk.log)
-            counts["contact_events"] += len(chunk.events)
-            done += len(chunk.sales)
-            if progress:
-                progress(done, n_sales)
+                _restore_dropped(conn)
         with _transaction(bulk) as conn:
             conn.executemany("INSERT INTO sale_counters (year, last_no) VALUES (?, ?)"
                              " ON CONFLICT(year) DO UPDATE SET last_no = excluded.last_no",

@@ -95,6 +95,9 @@ EXCEL_MAX_ROWS = 1_048_576
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = date(1899, 12, 30)
 _STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
+# number formats a column may ask for (rows_to_xlsx ``formats``); 7 = bold money (totals)
+NUMBER_STYLES = {"money": 4, "percent": 5, "int": 6}
+_STYLE_BOLD_MONEY = 7
 
 _CONTENT_TYPES = (
     _XML_HEAD
@@ -123,11 +126,16 @@ _STYLES = (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="4">'
+    '</cellStyleXfs><cellXfs count="8">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="4" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'applyNumberFormat="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     '</cellStyles></styleSheet>')
 
@@ -187,10 +195,15 @@ def _sheet_title(sheet: str) -> str:
 
 def _write_xlsx(out: str | os.PathLike[str] | IO[bytes], headers: Sequence[str],
                 rows: Iterable[Sequence[object]], widths: Sequence[float] | None = None,
-                sheet: str = "Лист1", progress: Callable[[int], None] | None = None) -> int:
+                sheet: str = "Лист1", progress: Callable[[int], None] | None = None,
+                formats: Sequence[str | None] | None = None,
+                totals: Sequence[object] | None = None) -> int:
     """Stream ``rows`` into a one-sheet .xlsx with a bold frozen header row, an
-    autofilter and column widths; returns the number of data rows."""
+    autofilter and column widths; returns the number of data rows. ``formats``
+    gives a number format per column (:data:`NUMBER_STYLES` keys or None);
+    ``totals`` is a bold last row, outside the autofilter."""
     ncols = max(len(headers), 1)
+    styles = [NUMBER_STYLES.get(f or "", 0) for f in (formats or [])]
     letters = [column_letter(i + 1) for i in range(ncols)]
     title = _sheet_title(sheet)
     count = 0
@@ -227,7 +240,8 @@ def _write_xlsx(out: str | os.PathLike[str] | IO[bytes], headers: Sequence[str],
                         text = _text_xml(value)
                         parts.append(f'<c r="{letters[i]}{r}" t="inlineStr"><is>{text}</is></c>')
                     else:
-                        parts.append(_cell_xml(f"{letters[i]}{r}", value))
+                        parts.append(_cell_xml(f"{letters[i]}{r}", value,
+                                               styles[i] if i < len(styles) else 0))
                 parts.append("</row>")
                 chunk.append("".join(parts))
                 if len(chunk) >= 500:
@@ -236,6 +250,13 @@ def _write_xlsx(out: str | os.PathLike[str] | IO[bytes], headers: Sequence[str],
                 if progress is not None and count % PROGRESS_EVERY == 0:
                     progress(count)
             last = f"{letters[ncols - 1]}{count + 1}"
+            if totals is not None:
+                r = count + 2
+                chunk.append(f'<row r="{r}">' + "".join(
+                    _cell_xml(f"{letters[i]}{r}", v, _STYLE_BOLD_MONEY
+                              if i < len(styles) and styles[i] == NUMBER_STYLES["money"]
+                              else _STYLE_BOLD)
+                    for i, v in enumerate(list(totals)[:ncols])) + "</row>")
             chunk.append(f'</sheetData><autoFilter ref="A1:{last}"/>'
                          '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
                          'header="0.3" footer="0.3"/></worksheet>')
@@ -261,15 +282,19 @@ def _width(values: Iterable[object]) -> float:
 
 
 def rows_to_xlsx(headers: list[str], rows: Iterable[Sequence[object]],
-                 sheet: str = "Лист1") -> bytes:
+                 sheet: str = "Лист1", formats: Sequence[str | None] | None = None,
+                 totals: Sequence[object] | None = None) -> bytes:
     """Any table as .xlsx bytes: bold frozen header, autofilter, column widths from
-    the first rows; texts are always text cells, so nothing can run as a formula."""
+    the first rows; texts are always text cells, so nothing can run as a formula.
+    Optional ``formats`` (per column: "money", "percent", "int" or None) and a bold
+    ``totals`` row."""
     it = iter(rows)
     head = list(itertools.islice(it, 200))
     widths = [_width([h, *(r[i] if i < len(r) else None for r in head)])
               for i, h in enumerate(headers)]
     buf = io.BytesIO()
-    _write_xlsx(buf, headers, itertools.chain(head, it), widths, sheet)
+    _write_xlsx(buf, headers, itertools.chain(head, it), widths, sheet,
+                formats=formats, totals=totals)
     return buf.getvalue()
 
 
@@ -324,8 +349,10 @@ def _field_getter(name: str) -> Callable[[dict[str, Any]], object]:
     return get
 
 
-def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object], float]]:
-    """(header, getter, width) for the client export, in order."""
+def _columns(custom: Sequence[Any] = ()) -> list[tuple[str, Callable[[dict[str, Any]], object],
+                                                      float]]:
+    """(header, getter, width) for the client export, in order; ``custom`` are the
+    active custom field definitions, added at the end by their labels."""
     cols: list[tuple[str, Callable[[dict[str, Any]], object], float]] = [
         ("№", lambda c: c["id"], 8),
         ("Тип", lambda c: CLIENT_KINDS.get(c["kind"], (c["kind"],))[0], 11),
@@ -344,15 +371,33 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object], float]]:
         ("Ответственный", lambda c: c.get("owner_name") or "", 22),
         ("Создан", lambda c: _created(c.get("created_at")), 12),
     ]
+    for fd in custom:  # custom fields (issue 6): one column each, shown as on the card
+        cols.append((fd.label_ru, _custom_getter(fd), float(min(max(len(fd.label_ru) + 3,
+                                                                    12), 40))))
     return cols
+
+
+def _custom_getter(fd: Any) -> Callable[[dict[str, Any]], object]:
+    from .custom_fields import display
+
+    def get(c: dict[str, Any]) -> object:
+        value = (c.get("extra") or {}).get(fd.key)
+        if fd.type == "number" and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            return value
+        return display(fd, value)
+
+    return get
 
 
 COLUMNS = tuple(h for h, _g, _w in _columns())
 """The client export's column headers, in order."""
 
 
-def _client_rows(store: Store, actor: Actor, f: ClientFilter) -> Iterator[list[object]]:
-    getters = [g for _h, g, _w in _columns()]
+def _client_rows(store: Store, actor: Actor, f: ClientFilter,
+                 cols: Sequence[tuple[str, Callable[[dict[str, Any]], object], float]] = (),
+                 ) -> Iterator[list[object]]:
+    getters = [g for _h, g, _w in (cols or _columns())]
     for c in clients.iter_clients(store, actor, f):
         yield [g(c) for g in getters]
 
@@ -378,9 +423,11 @@ def export_clients(store: Store, actor: Actor, f: ClientFilter | None,
     if progress is not None:
         total = clients.list_clients(store, actor, f, page_size=1).total
     tick = (lambda n: progress(n, total)) if progress is not None else None
-    cols = _columns()
+    from .custom_fields import list_fields
+
+    cols = _columns(list_fields(store, "client"))
     headers = [h for h, _g, _w in cols]
-    rows = _client_rows(store, actor, f)
+    rows = _client_rows(store, actor, f, cols)
 
     def write(stream: IO[bytes]) -> int:
         if fmt == "xlsx":

@@ -42,14 +42,14 @@ import math
 import re
 import sqlite3
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any
 
-from . import audit, clients, contacts
+from . import audit, clients, contacts, custom_fields
 from .access import Actor, client_scope, require
 from .db import Store
 from .errors import UserError, ValidationError
@@ -59,6 +59,7 @@ from .validation import check_email, check_inn, check_phone
 
 __all__ = [
     "CONTACT_PREFIX",
+    "CUSTOM_PREFIX",
     "DUPLICATE_MODES",
     "FormulaCell",
     "ImportReport",
@@ -71,6 +72,7 @@ __all__ = [
 ]
 
 CONTACT_PREFIX = "contact."
+CUSTOM_PREFIX = "extra."  # custom client fields (issue 6): "extra.<key>"
 DUPLICATE_MODES = ("update", "skip", "create")
 PROGRESS_EVERY = 200
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
@@ -361,10 +363,12 @@ def convert_cell(value: object, target: str) -> tuple[str, str | None]:
 # Mapping
 
 
-def targets() -> dict[str, str]:
-    """Every import target -> its Russian label (client fields, then ``contact.*``)."""
+def targets(custom: Sequence[Any] = ()) -> dict[str, str]:
+    """Every import target -> its Russian label (client fields, then ``contact.*``,
+    then ``extra.<key>`` for the ``custom`` field definitions given)."""
     out = {f.name: f.ru for f in CLIENT_FIELDS}
     out.update({CONTACT_PREFIX + f.name: f"Контакт: {f.ru}" for f in CONTACT_FIELDS})
+    out.update({CUSTOM_PREFIX + d.key: d.label_ru for d in custom})
     return out
 
 
@@ -477,7 +481,7 @@ def _candidates(header: str) -> list[tuple[int, str]]:
 _FALLBACK_MARGIN = 30
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str | None]:
+def guess_mapping(headers: list[str], custom: Sequence[Any] = ()) -> dict[str, str | None]:
     """Propose a target field for each header (None when nothing fits).
 
     Targets are client field names and ``contact.<field>``. Matching uses the
@@ -512,6 +516,13 @@ def guess_mapping(headers: list[str]) -> dict[str, str | None]:
             continue
         if mapping.get(headers[i]) is None:
             mapping[headers[i]] = target
+    # custom fields: a still unmapped header equal to a field's label or key
+    names: dict[str, str] = {norm_header(n): CUSTOM_PREFIX + d.key for d in custom
+                             for n in (d.label_ru, d.label_en, d.key) if n}
+    for h in headers:
+        custom_target = names.get(norm_header(h))
+        if mapping[h] is None and custom_target and custom_target not in mapping.values():
+            mapping[h] = custom_target
     return mapping
 
 
@@ -573,8 +584,9 @@ def _kind(text: str) -> str:
     return _KIND_WORDS.get(norm_header(text), text)
 
 
-def _validate_mapping(table: Table, mapping: Mapping[str, str | None]) -> list[tuple[int, str]]:
-    known = targets()
+def _validate_mapping(table: Table, mapping: Mapping[str, str | None],
+                      custom: Sequence[Any] = ()) -> list[tuple[int, str]]:
+    known = targets(custom)
     columns: list[tuple[int, str]] = []
     first_header: dict[str, str] = {}
     for i, header in enumerate(table.headers):
@@ -654,8 +666,9 @@ class _Importer:
             [client_id, *self.scope_args]).fetchone() is not None
 
     def row(self, number: int, cells: list[tuple[str, object]]) -> None:
-        client_raw: dict[str, str] = {}
+        client_raw: dict[str, Any] = {}
         contact_raw: dict[str, str] = {}
+        extra_raw: dict[str, str] = {}
         cell_errors: dict[str, str] = {}
         for target, value in cells:
             text, error = convert_cell(value, target)
@@ -664,8 +677,12 @@ class _Importer:
             elif text:
                 if target.startswith(CONTACT_PREFIX):
                     contact_raw[target[len(CONTACT_PREFIX):]] = text
+                elif target.startswith(CUSTOM_PREFIX):
+                    extra_raw[target[len(CUSTOM_PREFIX):]] = text
                 else:
                     client_raw[target] = text
+        if extra_raw:  # checked by type when the client is saved (custom_fields)
+            client_raw["extra"] = extra_raw
         if not client_raw and not cell_errors and not any(
                 contact_raw.get(k) for k in contacts.TEXT):
             self.report.skipped += 1  # nothing to import in the mapped columns
@@ -703,6 +720,8 @@ class _Importer:
                                              "есть, но он закреплён за другим сотрудником"})
                 return
             base = clients.row_to_dict(existing)
+            if extra_raw:
+                client_raw["extra"] = {**base["extra"], **extra_raw}
             if "tags" in client_raw:
                 new_tags = clients.parse_tags(client_raw["tags"])
                 client_raw["tags"] = ", ".join(
@@ -785,7 +804,7 @@ def run_import(store: Store, actor: Actor, table: Table, mapping: Mapping[str, s
     require(actor, "client.import")
     if on_duplicate not in DUPLICATE_MODES:
         raise UserError(f"Неизвестный режим для дубликатов: {on_duplicate}")
-    columns = _validate_mapping(table, mapping)
+    columns = _validate_mapping(table, mapping, custom_fields.list_fields(store, "client"))
     total = len(table.rows)
     report = ImportReport()
     try:

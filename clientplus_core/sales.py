@@ -28,6 +28,7 @@ Public API (what the pages and the CLI call)::
     list_files / add_link / list_links(store, actor, sale_id, ...)
     delete(store, actor, sale_id) / restore(...) / list_deleted(store, actor)
     new_sale_defaults(store, actor, client_id=None) -> dict   # date, VAT code, owner for a form
+    preview_lines(store, lines, sale_date, vat_mode, discount) -> (lines, money.Totals)
 
 ``data`` for :func:`create` / :func:`update`: ``client_id`` (required), ``contact_id``,
 ``owner_id``, ``date``, ``title``, ``source``, ``expected_close``, ``vat_mode``
@@ -80,7 +81,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO
 
-from . import audit, catalogue, files, money, search, settings, statuses
+from . import audit, catalogue, custom_fields, files, money, search, settings, statuses
 from .access import Actor, client_scope, require
 from .clients import Page, _conflict, check_visible
 from .db import Store, now_iso
@@ -214,6 +215,24 @@ def _context(conn: sqlite3.Connection, store: Store, lines: object) -> _Ctx:
     return ctx
 
 
+LineContext = _Ctx
+
+
+def preview_lines(store: Store, lines: object, sale_date: str | date | None = None,
+                  vat_mode: str = "included",
+                  discount: object = 0) -> tuple[list[dict[str, Any]], money.Totals]:
+    """Validate and total a specification as the save path would, without saving (the
+    card's live totals). Raises the same ValidationError as :func:`create`."""
+    day = parse_date(sale_date or today(), "Дата", required=True) or today().isoformat()
+    try:
+        disc = _percent_bp(discount, "Скидка по сделке")
+    except ValueError as exc:
+        raise ValidationError({"discount": str(exc)}) from None
+    with store.read() as conn:
+        ctx = _context(conn, store, lines)
+    return normalise_lines(lines, ctx, day, vat_mode, disc)
+
+
 def normalise_lines(raw_lines: object, ctx: _Ctx, sale_date: str, vat_mode: str,
                     discount_bp: int) -> tuple[list[dict[str, Any]], money.Totals]:
     """Validate specification lines; ValidationError keys are ``lines[N].field``
@@ -339,6 +358,7 @@ def _normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappi
     if not out["client_id"]:
         raise ValidationError({"client_id": "Клиент: обязательное поле"})
     client = check_visible(conn, actor, out["client_id"])
+    client_owner = client["owner_id"]
     for name, limit in (("title", 300), ("source", 200), ("notes", 20000)):
         try:
             out[name] = clean(merged.get(name), limit)
@@ -413,6 +433,11 @@ def _normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappi
         except ValueError:
             extra = {}
     out["extra"] = extra if isinstance(extra, dict) else {}
+    try:  # custom fields (issue 6): values checked against their definitions
+        out["extra"] = custom_fields.check_extra(conn, "sale", out["extra"], "extra" in data,
+                                                 (base or {}).get("extra"))
+    except ValidationError as exc:
+        errors.update(exc.errors)
     for key in ("number", "prefix"):
         try:
             out[key] = clean(data.get(key), 40) if key in data else (
@@ -430,6 +455,7 @@ def _normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappi
         errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
+    out["client_owner_id"] = client_owner
     return out, lines, totals
 
 
@@ -663,19 +689,63 @@ class SalesPage(Page):
     sums: dict[str, Decimal] = field(default_factory=dict)
 
 
-def scope_sql(actor: Actor, alias: str = "s") -> tuple[str, list[object]]:
-    """SQL condition selecting the sales ``actor`` may see (live clients in scope)."""
-    deleted = (f"{alias}.client_id NOT IN (SELECT id FROM clients WHERE deleted_at IS NOT NULL)")
+_LIVE_CLIENT = "s.client_id NOT IN (SELECT id FROM clients WHERE deleted_at IS NOT NULL)"
+
+
+def scope_arms(actor: Actor) -> list[tuple[str, str, list[object]]]:
+    """The sales ``actor`` may see, as one or two named SQL conditions whose results do
+    not overlap (a query runs once per condition and adds up): ``"all"`` for head,
+    admin and viewer; for a manager ``"own"`` (sales of the clients they own: the
+    indexed ``client_owner_id``) and ``"shared"`` (clients shared with them). Sales of
+    deleted clients are left out."""
     if actor.sees_everything:
-        return deleted, []
-    return (f"{alias}.client_id IN (SELECT c.id FROM clients c WHERE c.owner_id = ?"
-            f" AND c.deleted_at IS NULL UNION SELECT sh.client_id FROM client_shares sh"
-            f" WHERE sh.user_id = ?) AND {deleted}", [actor.id, actor.id])
+        return [("all", _LIVE_CLIENT, [])]
+    return [("own", f"s.client_owner_id = ? AND {_LIVE_CLIENT}", [actor.id]),
+            ("shared", "s.client_id IN (SELECT client_id FROM client_shares WHERE user_id = ?)"
+             f" AND s.client_owner_id IS NOT ? AND {_LIVE_CLIENT}", [actor.id, actor.id])]
 
 
-def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> tuple[str, list[object]]:
-    sql, args = scope_sql(actor, "s")
-    where = ["s.deleted_at IS NULL", sql]
+@dataclass
+class _Arm:
+    """One scope arm of a register query: the condition, its parameters and the
+    indexes that answer the count (``count_from``) and the page (``page_from``)."""
+
+    where: str
+    args: list[object]
+    count_from: str
+    page_from: str
+
+
+def _sources(f: SaleFilter, arm: str, by_ids: bool) -> tuple[str, str]:
+    """``FROM`` clauses naming the covering index for the count and for the page.
+
+    SQLite has no statistics for a freshly generated table and would guess; the
+    register's filters map to its indexes by a fixed rule instead: the leading
+    columns are the equality filters (client's owner for a manager, sale owner,
+    one status), then the date, so a page in date order reads only its rows."""
+    if by_ids:
+        return "sales s", "sales s"          # a text search: driven by the matching ids
+    if arm == "shared" or f.client_id:
+        return ("sales s INDEXED BY ix_sales_client",) * 2
+    if f.payment == "overdue":
+        return ("sales s INDEXED BY ix_sales_reg_overdue",) * 2
+    one_status = len(f.statuses) == 1 and f.closed is None
+    statuses = bool(f.statuses) or bool(f.closed)
+    if arm == "own":
+        plain, by_status = "ix_sales_reg_scope", "ix_sales_reg_scope_status"
+    elif f.owner_id:
+        plain, by_status = "ix_sales_reg_owner", "ix_sales_reg_owner_status"
+    else:
+        plain, by_status = "ix_sales_reg_date", "ix_sales_reg_status"
+    count_ix = by_status if statuses else plain
+    page_ix = by_status if one_status or (statuses and f.sort != "date") else plain
+    return f"sales s INDEXED BY {count_ix}", f"sales s INDEXED BY {page_ix}"
+
+
+def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
+    """The filter as SQL conditions on ``sales s``, one per scope arm."""
+    where: list[str] = ["s.deleted_at IS NULL"]
+    args: list[object] = []
     if f.statuses:
         ids = [int(s) for s in f.statuses]
         where.append(f"s.status_id IN ({','.join('?' * len(ids))})")
@@ -707,8 +777,7 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> tuple[str, 
         elif f.payment == "unpaid":
             where.append("s.paid_kop < s.total_kop")
         elif f.payment == "overdue":
-            where.append("s.id IN (SELECT id FROM sales WHERE overdue_from < ?"
-                         " AND overdue_from IS NOT NULL AND deleted_at IS NULL)")
+            where.append("s.overdue_from < ?")
             args.append(today().isoformat())
         else:
             raise ValidationError({"payment": "Оплата: paid, unpaid или overdue"})
@@ -719,9 +788,13 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> tuple[str, 
     if terms:
         match = search.fts_query(terms)
         if match:
+            # the sale's own entry (number, title, client, lines) or the text of its files
             ids = [r[0] for r in conn.execute(
                 "SELECT entity_id FROM search_index WHERE search_index MATCH ?"
-                " AND entity = 'sale'", (match,))]
+                " AND entity = 'sale' UNION SELECT f.sale_id FROM files f WHERE f.id IN"
+                " (SELECT entity_id FROM search_index WHERE search_index MATCH ?"
+                " AND entity = 'file') AND f.sale_id IS NOT NULL AND f.deleted_at IS NULL",
+                (match, match))]
         else:
             like = f"%{f.query.strip()}%"
             ids = [r[0] for r in conn.execute(
@@ -729,7 +802,59 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> tuple[str, 
                 " AND deleted_at IS NULL", (like, like))]
         where.append("s.id IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(sorted(ids)))
-    return " AND ".join(where), args
+    common = " AND ".join(where)
+    by_ids = bool(terms)
+    return [_Arm(f"{common} AND {cond}", [*args, *arm_args], *_sources(f, name, by_ids))
+            for name, cond, arm_args in scope_arms(actor)]
+
+
+def _unindexed(arms: list[_Arm]) -> list[_Arm]:
+    return [_Arm(a.where, a.args, "sales s", "sales s") for a in arms]
+
+
+def _fallback(fn: Any) -> Any:
+    """Retry a register query without naming indexes if one is missing (a demo load
+    in progress drops them for speed): slower, never wrong."""
+    def run(conn: sqlite3.Connection, arms: list[_Arm], *args: Any) -> Any:
+        try:
+            return fn(conn, arms, *args)
+        except sqlite3.OperationalError as exc:
+            if "no such index" not in str(exc):
+                raise
+            return fn(conn, _unindexed(arms), *args)
+    return run
+
+
+@_fallback
+def _count_sums(conn: sqlite3.Connection, arms: list[_Arm]) -> tuple[int, int, int]:
+    """(count, Σ total, Σ paid) of the sales matching ``arms``."""
+    sql = " UNION ALL ".join(
+        f"SELECT count(*) AS n, coalesce(sum(s.total_kop), 0) AS t,"
+        f" coalesce(sum(s.paid_kop), 0) AS p FROM {a.count_from} WHERE {a.where}"
+        for a in arms)
+    row = conn.execute(f"SELECT sum(n), sum(t), sum(p) FROM ({sql})",
+                       [x for a in arms for x in a.args]).fetchone()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+@_fallback
+def _ids(conn: sqlite3.Connection, arms: list[_Arm], col: str,
+         descending: bool, limit: int | None = None, offset: int = 0) -> list[int]:
+    """Sale ids in register order; with two arms SQLite merges the two ordered index
+    scans (a compound SELECT with ORDER BY), so a page still reads only its rows."""
+    d = " DESC" if descending else ""
+    args = [x for a in arms for x in a.args]
+    page = ""
+    if limit is not None:
+        page = " LIMIT ? OFFSET ?"
+        args += [limit, offset]
+    if len(arms) == 1:
+        a = arms[0]
+        sql = f"SELECT s.id FROM {a.page_from} WHERE {a.where} ORDER BY {col}{d}, s.id{d}{page}"
+    else:
+        sql = " UNION ALL ".join(f"SELECT s.id AS id, {col} AS k FROM {a.page_from}"
+                                 f" WHERE {a.where}" for a in arms) + f" ORDER BY k{d}, id{d}{page}"
+    return [r[0] for r in conn.execute(sql, args)]
 
 
 _LIST_COLUMNS = (
@@ -765,16 +890,11 @@ def list_sales(store: Store, actor: Actor, f: SaleFilter | None = None, page: in
     require(actor, "sale.read")
     f = f or SaleFilter()
     col = SORTABLE.get(f.sort, SORTABLE["date"])
-    direction = " DESC" if f.descending else ""
     page = max(1, int(page))
     with store.read() as conn:
-        where, args = _where(conn, actor, f)
-        n, total, paid = conn.execute(
-            f"SELECT count(*), coalesce(sum(s.total_kop), 0), coalesce(sum(s.paid_kop), 0)"
-            f" FROM sales s WHERE {where}", args).fetchone()
-        ids = [r[0] for r in conn.execute(
-            f"SELECT s.id FROM sales s WHERE {where} ORDER BY {col}{direction}, s.id{direction}"
-            " LIMIT ? OFFSET ?", [*args, page_size, (page - 1) * page_size])]
+        arms = _where(conn, actor, f)
+        n, total, paid = _count_sums(conn, arms)
+        ids = _ids(conn, arms, col, f.descending, page_size, (page - 1) * page_size)
         rows = _rows_by_ids(conn, ids)
     sums = {"total": money.from_kop(total), "paid": money.from_kop(paid),
             "debt": money.from_kop(total - paid)}
@@ -787,12 +907,8 @@ def iter_sales(store: Store, actor: Actor, f: SaleFilter | None = None,
     require(actor, "sale.export")
     f = f or SaleFilter()
     col = SORTABLE.get(f.sort, SORTABLE["date"])
-    direction = " DESC" if f.descending else ""
     with store.read() as conn:
-        where, args = _where(conn, actor, f)
-        ids = [r[0] for r in conn.execute(
-            f"SELECT s.id FROM sales s WHERE {where} ORDER BY {col}{direction}, s.id{direction}",
-            args)]
+        ids = _ids(conn, _where(conn, actor, f), col, f.descending)
         for i in range(0, len(ids), batch):
             yield from _rows_by_ids(conn, ids[i:i + batch])
 
@@ -882,12 +998,9 @@ def board(store: Store, actor: Actor, f: SaleFilter | None = None,
             if not st["is_active"]:
                 continue
             sf = SaleFilter(**{**f.__dict__, "statuses": [st["id"]]})
-            where, args = _where(conn, actor, sf)
-            n, total = conn.execute(f"SELECT count(*), coalesce(sum(s.total_kop), 0) FROM sales s"
-                                    f" WHERE {where}", args).fetchone()
-            ids = [r[0] for r in conn.execute(
-                f"SELECT s.id FROM sales s WHERE {where} ORDER BY s.date DESC, s.id DESC LIMIT ?",
-                [*args, per_status])]
+            arms = _where(conn, actor, sf)
+            n, total, _paid = _count_sums(conn, arms)
+            ids = _ids(conn, arms, "s.date", True, per_status)
             out.append({"status": st, "count": int(n), "total": money.from_kop(total),
                         "rows": _rows_by_ids(conn, ids)})
     out.sort(key=lambda c: (c["status"]["sort"], c["status"]["id"]))
@@ -1001,7 +1114,8 @@ def create(store: Store, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any
         ts = now_iso()
         row = {k: values[k] for k in _SALE_COLUMNS if k != "number"} | {
             "number": number, "extra": json.dumps(values["extra"], ensure_ascii=False),
-            "status_id": status["id"], "status_at": ts, **_totals_columns(totals),
+            "client_owner_id": values["client_owner_id"], "status_id": status["id"],
+            "status_at": ts, **_totals_columns(totals),
             "created_by": actor.id, "updated_by": actor.id, "created_at": ts, "updated_at": ts,
             "version": 1}
         cur = conn.execute(f"INSERT INTO sales ({', '.join(row)}) VALUES"

@@ -1,13 +1,16 @@
 """The «Файлы и ссылки» tab: attachments (upload, download, preview, remove)
-and links to cloud folders."""
+and links to cloud folders — of a client card or of a sale card (a :class:`Target`
+says whose; a sale's files also show on its client's card)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import streamlit as st
 
-from clientplus_core import files
+from clientplus_core import files, sales
 from clientplus_core.access import Actor, can
 from clientplus_core.db import Store
 from clientplus_core.errors import UserError
@@ -20,17 +23,51 @@ PDF_TYPE = "application/pdf"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
 
+@dataclass(frozen=True)
+class Target:
+    """Whose files and links the tab shows: the reads and writes it calls, the
+    operation needed to add or remove a link, and a key part for its widgets."""
+
+    key: str
+    list_files: Callable[[], list[dict[str, Any]]]
+    upload: Callable[[str, BinaryIO, int], dict[str, Any]]
+    list_links: Callable[[], list[dict[str, Any]]]
+    add_link: Callable[[str, str], dict[str, Any]]
+    link_op: str
+
+
+def client_target(store: Store, actor: Actor, client_id: int) -> Target:
+    return Target(
+        str(client_id), lambda: files.list_for_client(store, actor, client_id),
+        lambda name, f, size: files.upload(store, actor, client_id, name, f, size_hint=size),
+        lambda: files.list_links(store, actor, client_id),
+        lambda url, title: files.add_link(store, actor, client_id, url, title), "client.update")
+
+
+def sale_target(store: Store, actor: Actor, sale_id: int) -> Target:
+    return Target(
+        f"s{sale_id}", lambda: sales.list_files(store, actor, sale_id),
+        lambda name, f, _size: sales.attach_file(store, actor, sale_id, name, f),
+        lambda: sales.list_links(store, actor, sale_id),
+        lambda url, title: sales.add_link(store, actor, sale_id, url, title), "sale.update")
+
+
 def render(store: Store, actor: Actor, client_id: int) -> None:
-    _uploader(store, actor, client_id)
-    _files(store, actor, client_id)
+    """The client card's tab."""
+    render_for(store, actor, client_target(store, actor, client_id))
+
+
+def render_for(store: Store, actor: Actor, target: Target) -> None:
+    _uploader(actor, target)
+    _files(store, actor, target)
     st.divider()
-    _links(store, actor, client_id)
+    _links(store, actor, target)
 
 
-def _uploader(store: Store, actor: Actor, client_id: int) -> None:
+def _uploader(actor: Actor, target: Target) -> None:
     if not can(actor, "file.upload"):
         return
-    snap = Snapshot(f"fu.{client_id}")
+    snap = Snapshot(f"fu.{target.key}")
     for ok, message in snap.get("results", []):  # shown once, after the upload's rerun
         (st.success if ok else st.error)(md_escape(message))
     snap.drop("results")
@@ -41,15 +78,16 @@ def _uploader(store: Store, actor: Actor, client_id: int) -> None:
     results: list[tuple[bool, str]] = []
     for f in uploaded:
         try:
-            row = files.upload(store, actor, client_id, f.name, f, size_hint=f.size)
+            row = target.upload(f.name, f, f.size)
         except UserError as exc:
             results.append((False, "; ".join(getattr(exc, "errors", {}).values()) or str(exc)))
             continue
-        status = (tr("текст извлечён", "text extracted") if row["text_status"] == "ok"
-                  else tr("без текста", "no text"))
-        results.append((True, tr(f"«{row['name']}» загружен ({human_size(row['size'])}, {status})",
-                                 f"“{row['name']}” uploaded ({human_size(row['size'])}, "
-                                 f"{status})")))
+        about = human_size(row["size"])
+        if "text_status" in row:  # (a sale's attach_file does not say)
+            about += ", " + (tr("текст извлечён", "text extracted") if row["text_status"] == "ok"
+                             else tr("без текста", "no text"))
+        results.append((True, tr(f"«{row['name']}» загружен ({about})",
+                                 f"“{row['name']}” uploaded ({about})")))
     # A fresh uploader (new key) on the next run: the same files are never sent twice.
     snap.reload()
     snap.put("results", results)
@@ -60,9 +98,9 @@ def _text_status(status: str | None) -> str:
     return tr("текст извлечён", "text extracted") if status == "ok" else tr("нет текста", "no text")
 
 
-def _files(store: Store, actor: Actor, client_id: int) -> None:
+def _files(store: Store, actor: Actor, target: Target) -> None:
     try:
-        rows = files.list_for_client(store, actor, client_id)
+        rows = target.list_files()
     except UserError as exc:
         show_error(exc)
         return
@@ -133,10 +171,10 @@ def _delete(store: Store, actor: Actor, row: dict[str, Any]) -> None:
     st.rerun()
 
 
-def _links(store: Store, actor: Actor, client_id: int) -> None:
+def _links(store: Store, actor: Actor, target: Target) -> None:
     st.subheader(tr("Ссылки", "Links"))
     try:
-        links = files.list_links(store, actor, client_id)
+        links = target.list_links()
     except UserError as exc:
         show_error(exc)
         return
@@ -149,17 +187,17 @@ def _links(store: Store, actor: Actor, client_id: int) -> None:
         if link["title"]:
             c1.caption(md_escape(link["url"]))
         c2.link_button(tr("Открыть", "Open"), link["url"], icon=":material/open_in_new:")
-        if can(actor, "client.update"):
+        if can(actor, target.link_op):
             with c3:
                 confirm_action("", tr("Удалить ссылку?", "Remove the link?"),
                                tr("Да, удалить", "Yes, remove"), f"lx.{link['id']}",
                                lambda lk=link: _delete_link(store, actor, lk))
-    if can(actor, "client.update"):
-        _link_form(store, actor, client_id)
+    if can(actor, target.link_op):
+        _link_form(target)
 
 
-def _link_form(store: Store, actor: Actor, client_id: int) -> None:
-    snap = Snapshot(f"lf.{client_id}")
+def _link_form(target: Target) -> None:
+    snap = Snapshot(f"lf.{target.key}")
     with st.form(snap.key("form"), border=True):
         c1, c2 = st.columns([2, 3])
         title = c1.text_input(tr("Название", "Title"), key=snap.key("title"),
@@ -168,7 +206,7 @@ def _link_form(store: Store, actor: Actor, client_id: int) -> None:
         submitted = st.form_submit_button(tr("Добавить ссылку", "Add link"), icon=":material/link:")
     if submitted:
         try:
-            files.add_link(store, actor, client_id, url, title)
+            target.add_link(url, title)
         except UserError as exc:
             show_error(exc)
             return

@@ -14,6 +14,7 @@ from clientplus_core.errors import ConflictError, DuplicateWarning, UserError
 from clientplus_core.fields import CLIENT_FIELDS, CLIENT_KINDS
 from clientplus_core.validation import format_phone
 
+from . import custom_inputs
 from .common import (
     Snapshot,
     client_field_label,
@@ -86,6 +87,7 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any],
         for name in row:
             if panel is not None and name in TRIGGERS:
                 panel.button(name)
+    data["extra"] = custom_inputs.render(store, "client", base.get("extra"), snap.key)
     known = sorted(set(clients.all_tags(store, actor)) | set(base.get("tags") or []))
     data["tags"] = st.multiselect(client_field_label("tags"), known,
                                   default=base.get("tags") or [], accept_new_options=True,

@@ -4,7 +4,7 @@ messages, labels and the "loaded snapshot" a form edits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -88,6 +88,17 @@ def show_flash() -> None:
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         {"success": st.success, "error": st.error, "warning": st.warning,
          "info": st.info}.get(kind, st.info)(message)
+
+
+# ---- a card's tab bar -----------------------------------------------------------
+
+def card_tabs(parts: Sequence[tuple[str, Callable[[], None]]], key: str) -> None:
+    """A keyed, tracked tab bar: the open tab survives reruns, and only it is rendered."""
+    tabs = st.tabs([label for label, _ in parts], key=key, on_change="rerun")
+    for tab, (_, render_tab) in zip(tabs, parts, strict=True):
+        if tab.open:
+            with tab:
+                render_tab()
 
 
 # ---- confirmation -------------------------------------------------------------

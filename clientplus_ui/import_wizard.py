@@ -16,13 +16,14 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core import importer
+from clientplus_core import custom_fields, importer
 from clientplus_core.access import Actor
 from clientplus_core.db import Store
 from clientplus_core.errors import UserError
 from clientplus_core.export import rows_to_xlsx
 
 from .common import client_field_label, contact_field_label, md_escape
+from .context import get_store
 from .i18n import tr
 from .widgets import show_error, xlsx_download
 
@@ -47,6 +48,10 @@ def target_label(target: str | None) -> str:
     if target.startswith(importer.CONTACT_PREFIX):
         return tr("Контакт: ", "Contact: ") + contact_field_label(
             target.removeprefix(importer.CONTACT_PREFIX))
+    if target.startswith(importer.CUSTOM_PREFIX):
+        custom = (st.session_state.get(STATE_KEY) or {}).get("custom") or {}
+        return tr("Доп. поле: ", "Custom field: ") + custom.get(
+            target, target.removeprefix(importer.CUSTOM_PREFIX))
     return client_field_label(target)
 
 
@@ -98,7 +103,9 @@ def load(upload: tuple[str, bytes]) -> dict[str, Any] | None:
             with st.spinner(tr("Читаю файл…", "Reading the file…")):
                 table = importer.read_table(data, filename)
             state["table"] = table
-            state["mapping"] = dict(importer.guess_mapping(table.headers))
+            custom = custom_fields.list_fields(get_store(), "client")
+            state["custom"] = {importer.CUSTOM_PREFIX + d.key: d.label_ru for d in custom}
+            state["mapping"] = dict(importer.guess_mapping(table.headers, custom))
         except UserError as exc:
             state["error"] = exc
         st.session_state[STATE_KEY] = state
@@ -134,6 +141,9 @@ def mapping_step(state: dict[str, Any]) -> dict[str, str | None]:
                   f"Rows in the file: {len(table.rows)}. Pick a CRM field for each column."))
     mapping: dict[str, str | None] = {}
     labels = {t: target_label(t) for t in TARGETS}  # fixed now: format_func runs later too
+    custom: dict[str, str] = state.get("custom") or {}  # custom fields: "extra.<key>"
+    labels.update({t: tr("Доп. поле: ", "Custom field: ") + label for t, label in custom.items()})
+    options: tuple[str | None, ...] = (*TARGETS, *custom)
     cols = st.columns(3)
     for i, header in enumerate(table.headers):
         current = state["mapping"].get(header)
@@ -141,7 +151,7 @@ def mapping_step(state: dict[str, Any]) -> dict[str, str | None]:
         with cols[i % 3]:
             mapping[header] = st.selectbox(
                 md_escape(header) or tr(f"(столбец {i + 1})", f"(column {i + 1})"),
-                TARGETS, index=TARGETS.index(current) if current in TARGETS else 0,
+                options, index=options.index(current) if current in options else 0,
                 format_func=labels.__getitem__, key=f"import.map.{state['key']}.{i}",
                 help=(tr("Например: ", "E.g.: ") + md_escape(sample)) if sample else None)
     state["mapping"] = mapping
@@ -153,7 +163,8 @@ def mapping_problems(mapping: dict[str, str | None]) -> list[str]:
     chosen = [t for t in mapping.values() if t]
     if not chosen:
         return [tr("Не выбрано ни одного поля для импорта.", "No column is mapped to a field.")]
-    twice = sorted({t for t in chosen if chosen.count(t) > 1}, key=TARGETS.index)
+    twice = sorted({t for t in chosen if chosen.count(t) > 1},
+                   key=lambda t: TARGETS.index(t) if t in TARGETS else len(TARGETS))
     return [tr(f"Поле «{target_label(t)}» выбрано для нескольких столбцов.",
                f"Field “{target_label(t)}” is chosen for several columns.") for t in twice]
 

@@ -7,12 +7,14 @@ coming back from a card shows the same list.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import astuple
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from clientplus_core import clients, users
+from clientplus_core import custom_fields as cf
 from clientplus_core.access import Actor
 from clientplus_core.clients import ClientFilter, Page
 from clientplus_core.db import Store
@@ -20,14 +22,16 @@ from clientplus_core.errors import UserError
 from clientplus_core.fields import CLIENT_KINDS
 from clientplus_core.validation import format_phone
 
-from .common import kind_label, lkey
+from .common import kind_label, lkey, md_escape
 from .i18n import tr
 from .widgets import fmt_dt, show_error, xlsx_download
 
 PAGE_SIZE = 50
+PageT = TypeVar("PageT", bound=Page)
 PAGE_KEY = "reg.page"
 SIG_KEY = "reg.filter_sig"
 XLSX_KEY = "reg.xlsx"
+CF_COLUMNS_KEY = "reg.cf.shown"  # the custom fields shown as columns (set by the filter bar)
 SORTS = {"name": ("Наименование", "Name"), "created_at": ("Дата создания", "Created"),
          "updated_at": ("Дата изменения", "Updated"), "inn": ("ИНН", "INN")}
 
@@ -68,26 +72,66 @@ def filter_bar(store: Store, actor: Actor) -> ClientFilter:
     f = ClientFilter(query=query or "", kind=kind or None, owner_id=owner or None,
                      tag=tag or None,
                      created_from=_iso(date_from), created_to=_iso(date_to), sort=sort,
-                     descending=bool(desc))
-    sig = astuple(f)
-    if st.session_state.get(SIG_KEY) != sig:  # new filter -> back to page 1
-        st.session_state[SIG_KEY] = sig
-        st.session_state[PAGE_KEY] = 1
+                     descending=bool(desc), extra=custom_filters(store))
+    first_page_on_new_filter(astuple(f), SIG_KEY, PAGE_KEY)
     return f
 
 
-def load_page(store: Store, actor: Actor, f: ClientFilter) -> Page | None:
-    """The requested page of the registry (clamped to the last page)."""
-    page_no = int(st.session_state.get(PAGE_KEY) or 1)
+def custom_filters(store: Store) -> tuple[tuple[str, object], ...]:
+    """«Доп. поля»: filters by list and yes/no custom fields, and the custom fields
+    to show as extra columns (remembered under :data:`CF_COLUMNS_KEY`)."""
+    defs = cf.list_fields(store, "client")
+    if not defs:
+        st.session_state[CF_COLUMNS_KEY] = []
+        return ()
+    keep = {"persist_state": "session"}
+    out: list[tuple[str, object]] = []
+    with st.expander(tr("Доп. поля", "Custom fields")):
+        names = {d.key: d for d in defs}
+        shown = st.multiselect(tr("Показать столбцы", "Show columns"), list(names),
+                               key="reg.cf.columns", format_func=lambda k: names[k].label_ru,
+                               **keep)
+        st.session_state[CF_COLUMNS_KEY] = [names[k] for k in shown if k in names]
+        choosable = [d for d in defs if d.type in ("select", "multiselect", "bool")]
+        cols = st.columns(3)
+        for i, d in enumerate(choosable):
+            options: list[object] = [None, *(d.options if d.type != "bool" else (True, False))]
+            value = cols[i % 3].selectbox(
+                md_escape(d.label_ru), options, key=lkey(f"reg.cf.{d.key}"),
+                format_func=lambda v: tr("Все", "Any") if v is None else
+                (tr("да", "yes") if v is True else tr("нет", "no")) if isinstance(v, bool)
+                else str(v), **keep)
+            if value is not None:
+                out.append((d.key, value))
+    return tuple(out)
+
+
+def first_page_on_new_filter(sig: tuple[Any, ...], sig_key: str, page_key: str) -> None:
+    """A filter different from the last run's sends the list back to page 1."""
+    if st.session_state.get(sig_key) != sig:
+        st.session_state[sig_key] = sig
+        st.session_state[page_key] = 1
+
+
+def clamped_page(fetch: Callable[[int], PageT], page_key: str) -> PageT | None:
+    """``fetch(page_no)`` for the page in ``page_key``, clamped to the last page
+    (a user error is shown, and None returned)."""
+    page_no = int(st.session_state.get(page_key) or 1)
     try:
-        page = clients.list_clients(store, actor, f, page=page_no, page_size=PAGE_SIZE)
+        page = fetch(page_no)
         if page_no > page.pages:
-            st.session_state[PAGE_KEY] = page.pages
-            page = clients.list_clients(store, actor, f, page=page.pages, page_size=PAGE_SIZE)
+            st.session_state[page_key] = page.pages
+            page = fetch(page.pages)
     except UserError as exc:
         show_error(exc)
         return None
     return page
+
+
+def load_page(store: Store, actor: Actor, f: ClientFilter) -> Page | None:
+    """The requested page of the registry (clamped to the last page)."""
+    return clamped_page(lambda n: clients.list_clients(store, actor, f, page=n,
+                                                       page_size=PAGE_SIZE), PAGE_KEY)
 
 
 def table_rows(page: Page) -> list[dict[str, Any]]:
@@ -102,6 +146,8 @@ def table_rows(page: Page) -> list[dict[str, Any]]:
         tr("Метки", "Tags"): ", ".join(r["tags"]),
         tr("Ответственный", "Owner"): r.get("owner_name") or "",
         tr("Создан", "Created"): fmt_dt(r["created_at"])[:10],
+        **{d.label_ru: cf.display(d, (r.get("extra") or {}).get(d.key))
+           for d in st.session_state.get(CF_COLUMNS_KEY) or []},
     } for r in page.rows]
 
 
@@ -120,35 +166,45 @@ def table(page: Page) -> int | None:
     return None
 
 
-def pager(page: Page) -> None:
+def pager(page: Page, key: str = PAGE_KEY) -> None:
     """Page number input and «стр. N из M» under the table."""
     if page.pages <= 1:
         return
     c1, c2, _ = st.columns([1, 2, 5], vertical_alignment="bottom")
     c1.number_input(tr("Страница", "Page"), min_value=1, max_value=page.pages, step=1,
-                    key=PAGE_KEY)
+                    key=key)
     c2.write(tr(f"стр. {page.page} из {page.pages}", f"page {page.page} of {page.pages}"))
 
 
 def excel_download(store: Store, actor: Actor, f: ClientFilter, total: int) -> None:
     """«Подготовить Excel» builds the file for exactly this filter; then download."""
-    sig = astuple(f)
-    ready = st.session_state.get(XLSX_KEY)
+    from clientplus_core import export
+
+    prepared_excel(astuple(f), total, lambda: export.export_clients_bytes(store, actor, f,
+                                                                           fmt="xlsx"),
+                   XLSX_KEY, "clients", "reg")
+
+
+def prepared_excel(sig: tuple[Any, ...], total: int, make: Callable[[], bytes], state_key: str,
+                   file_prefix: str, key_prefix: str) -> None:
+    """«Подготовить Excel» runs ``make`` (the export of the filter ``sig`` describes) and
+    keeps the bytes under ``state_key``; then «Скачать Excel (N)» serves them, until
+    the filter changes."""
+    ready = st.session_state.get(state_key)
     if ready and ready[0] != sig:  # the filter changed: that file is stale
-        st.session_state.pop(XLSX_KEY, None)
+        st.session_state.pop(state_key, None)
     elif ready:
         xlsx_download(tr(f"Скачать Excel ({total})", f"Download Excel ({total})"), ready[1],
-                      file_name=f"clients-{dt.date.today().isoformat()}.xlsx", key="reg.xlsx_dl")
+                      file_name=f"{file_prefix}-{dt.date.today().isoformat()}.xlsx",
+                      key=f"{key_prefix}.xlsx_dl")
         return
-    if st.button(tr("Подготовить Excel", "Prepare Excel"), key="reg.xlsx_make",
+    if st.button(tr("Подготовить Excel", "Prepare Excel"), key=f"{key_prefix}.xlsx_make",
                  icon=":material/table_view:", disabled=total == 0):
-        from clientplus_core import export
-
         try:
             with st.spinner(tr("Готовим файл…", "Preparing the file…")):
-                data = export.export_clients_bytes(store, actor, f, fmt="xlsx")
+                data = make()
         except UserError as exc:
             show_error(exc)
             return
-        st.session_state[XLSX_KEY] = (sig, data)
+        st.session_state[state_key] = (sig, data)
         st.rerun()

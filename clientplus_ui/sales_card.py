@@ -20,6 +20,7 @@ from clientplus_core.clients import ClientFilter
 from clientplus_core.db import Store
 from clientplus_core.errors import ConflictError, UserError
 
+from . import custom_inputs
 from .common import Snapshot, confirm_action, conflict_notice, flash, lkey, md_escape
 from .i18n import tr
 from .sales_common import (
@@ -33,8 +34,15 @@ from .sales_common import (
     status_label,
     to_date,
 )
-from .sales_spec import Choices, editor, fill_from_catalogue, lines_from_rows, preview, \
-    rows_from_lines, totals_view
+from .sales_spec import (
+    Choices,
+    editor,
+    fill_from_catalogue,
+    lines_from_rows,
+    preview,
+    rows_from_lines,
+    totals_view,
+)
 from .widgets import show_error
 
 NEW_CLIENT_KEY = "sf.new.client"
@@ -104,10 +112,10 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any], cl
     close = c7.date_input(sale_field_label("expected_close"),
                           value=to_date(base.get("expected_close")), format="DD.MM.YYYY",
                           key=snap.key("expected_close"), disabled=off)
-    modes = list(VAT_MODES)
-    mode = c8.selectbox(sale_field_label("vat_mode"), modes,
-                        index=modes.index(base.get("vat_mode") or "included"),
-                        format_func=lambda m: tr(*VAT_MODES[m]), key=lkey(snap.key("vat_mode")),
+    modes = {m: tr(*v) for m, v in VAT_MODES.items()}  # labels fixed now, not at call time
+    mode = c8.selectbox(sale_field_label("vat_mode"), list(modes),
+                        index=list(modes).index(base.get("vat_mode") or "included"),
+                        format_func=modes.__getitem__, key=lkey(snap.key("vat_mode")),
                         disabled=off)
     discount = c9.text_input(sale_field_label("discount"),
                              value=_percent(base.get("discount")), key=snap.key("discount"),
@@ -154,6 +162,8 @@ def render(store: Store, actor: Actor, card: dict[str, Any] | None,
         rows = editor(snap, st.session_state[rows_key], ch, disabled=not writable)
         data["notes"] = st.text_area(sale_field_label("notes"), value=base.get("notes") or "",
                                      key=snap.key("notes"), height=80, disabled=not writable)
+        data["extra"] = custom_inputs.render(store, "sale", base.get("extra"), snap.key,
+                                             disabled=not writable)
         c1, c2, _ = st.columns([1, 1, 4])
         again = c1.form_submit_button(tr("Пересчитать", "Recalculate"), icon=":material/calculate:",
                                       disabled=not writable, width="stretch")
@@ -198,6 +208,7 @@ def _save(store: Store, actor: Actor, snap: Snapshot, card: dict[str, Any] | Non
         if card is None:
             row = sales.create(store, actor, data)
             snap.reload()
+            st.session_state.pop(NEW_CLIENT_KEY, None)
             flash(tr(f"Продажа № {row['number']} создана", f"Sale No. {row['number']} created"))
             st.switch_page("pages/sale.py", query_params={"id": str(row["id"])})
         data.pop("client_id", None)

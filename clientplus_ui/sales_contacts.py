@@ -39,10 +39,14 @@ def render(store: Store, actor: Actor, client_id: int, sale_id: int | None = Non
             tr("Кто", "Who"): r["user_name"] or "",
             **({} if sale_id else {tr("Продажа", "Sale"): r["sale_number"] or ""}),
         } for r in rows]
+        widths = {tr("Когда", "When"): 125, tr("Сотрудник клиента", "Client's employee"): 150,
+                  tr("Канал", "Channel"): 90, tr("Тема", "Subject"): 170,
+                  tr("Результат", "Outcome"): 210 if sale_id is None else 260,
+                  tr("Кто", "Who"): 120, tr("Продажа", "Sale"): 85}
         event = st.dataframe(view, key=f"sh.{where}.table", on_select="rerun",
                              selection_mode="single-row", hide_index=True, width="stretch",
-                             column_config={tr("Результат", "Outcome"):
-                                            st.column_config.TextColumn(width="large")})
+                             column_config={name: st.column_config.TextColumn(width=w)
+                                            for name, w in widths.items()})
         picked = event.selection.rows if event is not None else []
         if picked and picked[0] < len(rows) and can(actor, "sale.update"):
             row = rows[picked[0]]
@@ -80,8 +84,9 @@ def _form(store: Store, actor: Actor, client_id: int, sale_id: int | None, where
                                key=snap.key("date"))
             at = c2.time_input(tr("Время", "Time"), value=dt.datetime.now().time().replace(
                 second=0, microsecond=0), key=snap.key("time"), step=300)
-            channel = c3.selectbox(tr("Канал", "Channel"), list(CHANNELS),
-                                   format_func=lambda c: tr(*CHANNELS[c]),
+            channels = {c: tr(*v) for c, v in CHANNELS.items()}
+            channel = c3.selectbox(tr("Канал", "Channel"), list(channels),
+                                   format_func=channels.__getitem__,
                                    key=lkey(snap.key("channel")))
             contact = c4.selectbox(tr("Сотрудник клиента", "Client's employee"), [0, *people],
                                    format_func=lambda i: people.get(i, "—"),

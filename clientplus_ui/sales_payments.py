@@ -24,7 +24,7 @@ def render(store: Store, actor: Actor, card: dict[str, Any]) -> None:
     writable = can(actor, "sale.update")
     suggestion(store, actor, card)
     bal = card["balance"]
-    st.subheader(tr("График платежей", "Payment schedule"))
+    st.markdown("**" + tr("График платежей", "Payment schedule") + "**")
     st.caption(tr(f"Запланировано {rub(bal['planned'])} из {rub(card['totals']['total'])}",
                   f"Planned {rub(bal['planned'])} of {rub(card['totals']['total'])}")
                + (tr(f" · просрочено {rub(bal['overdue'])} (с {day(bal['overdue_from'])})",
@@ -33,7 +33,7 @@ def render(store: Store, actor: Actor, card: dict[str, Any]) -> None:
     _rows(store, actor, card["schedule"], writable, plan=True)
     if writable:
         _plan_form(store, actor, card)
-    st.subheader(tr("Поступившие оплаты", "Payments received"))
+    st.markdown("**" + tr("Поступившие оплаты", "Payments received") + "**")
     _rows(store, actor, card["payments"], writable, plan=False)
     if writable:
         _payment_form(store, actor, card)

@@ -29,6 +29,9 @@ from .i18n import tr
 from .sales_common import qty_text, rub
 
 COLUMNS = ("item", "name", "qty", "unit", "price", "discount", "vat", "amount")
+# pixel widths (fit a wide page; the browser test clicks cells by these)
+WIDTHS = {"item": 160, "name": 225, "qty": 75, "unit": 55, "price": 95, "discount": 95,
+          "vat": 85, "amount": 100}
 
 
 class Choices:
@@ -127,24 +130,26 @@ def editor(snap: Snapshot, rows: list[dict[str, Any]], ch: Choices,
            disabled: bool) -> list[dict[str, Any]]:
     """The lines editor (inside the card's form); returns the rows as edited."""
     key = snap.key(f"spec{snap.get('spec.gen', 0)}")
-    data = rows or [dict.fromkeys(COLUMNS, None) | {"vat": ch.rate_label.get(ch.default_code)}]
+    blank = dict.fromkeys(COLUMNS, "") | {"item": None, "vat": ch.rate_label.get(ch.default_code)}
+    data = [blank | r for r in rows] or [blank]
+    w = WIDTHS
     edited = st.data_editor(
-        data, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+        data, key=key, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         disabled=True if disabled else ["amount"], column_order=COLUMNS,
         column_config={
             "item": st.column_config.SelectboxColumn(
-                tr("Из каталога", "From catalogue"), options=list(ch.item_id), width="medium",
+                tr("Из каталога", "From catalogue"), options=list(ch.item_id), width=w["item"],
                 help=tr("Выберите позицию — наименование, цена и НДС подставятся",
                         "Pick an item: its name, price and VAT are filled in")),
-            "name": st.column_config.TextColumn(tr("Наименование", "Name"), width="large"),
-            "qty": st.column_config.TextColumn(tr("Кол-во", "Qty"), width="small"),
-            "unit": st.column_config.TextColumn(tr("Ед.", "Unit"), width="small"),
-            "price": st.column_config.TextColumn(tr("Цена", "Price"), width="small"),
-            "discount": st.column_config.TextColumn(tr("Скидка, %", "Discount, %"),
-                                                    width="small"),
+            "name": st.column_config.TextColumn(tr("Наименование", "Name"), width=w["name"]),
+            "qty": st.column_config.TextColumn(tr("Кол-во", "Qty"), width=w["qty"]),
+            "unit": st.column_config.TextColumn(tr("Ед.", "Unit"), width=w["unit"]),
+            "price": st.column_config.TextColumn(tr("Цена", "Price"), width=w["price"]),
+            "discount": st.column_config.TextColumn(tr("Скидка, %", "Disc., %"),
+                                                    width=w["discount"]),
             "vat": st.column_config.SelectboxColumn(tr("НДС", "VAT"), options=ch.vat_options(),
-                                                    width="small"),
-            "amount": st.column_config.TextColumn(tr("Сумма", "Amount"), width="small"),
+                                                    width=w["vat"]),
+            "amount": st.column_config.TextColumn(tr("Сумма", "Amount"), width=w["amount"]),
         })
     return [dict(r) for r in edited] if isinstance(edited, list) else \
         edited.to_dict("records")  # a DataFrame when the data was one

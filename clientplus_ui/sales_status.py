@@ -30,7 +30,8 @@ def move(store: Store, actor: Actor, sale_id: int, status: int | str, reason: st
     return True
 
 
-def next_button(store: Store, actor: Actor, sale_id: int, key: str, label: str = "") -> None:
+def next_button(store: Store, actor: Actor, sale_id: int, key: str, label: str = "",
+                kind: str = "primary") -> None:
     """«→ <next status>» for a sale (nothing when it is the last stage or lost)."""
     try:
         nxt = sales.next_status(store, actor, sale_id)
@@ -40,7 +41,8 @@ def next_button(store: Store, actor: Actor, sale_id: int, key: str, label: str =
         return
     if st.button(label or tr(f"Следующий этап: {nxt['label']}",
                              f"Next stage: {nxt.get('label_en') or nxt['label']}"),
-                 key=key, icon=":material/arrow_forward:", type="primary",
+                 key=key, icon=":material/arrow_forward:",
+                 type=kind,  # type: ignore[arg-type]
                  help=status_label(nxt)) and move(store, actor, sale_id, nxt["id"]):
         st.rerun()
 
@@ -50,19 +52,19 @@ def bar(store: Store, actor: Actor, card: dict[str, Any]) -> None:
     current = card["status"] or {}
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     with c1:
-        st.markdown(md_escape(tr("Статус: ", "Status: ")) + f"**{md_escape(status_label(current))}**"
-                    + (f" — {md_escape(card['lost_reason'])}" if current.get("is_lost")
-                       and card.get("lost_reason") else ""))
+        reason = card.get("lost_reason") if current.get("is_lost") else ""
+        st.markdown(tr("Статус: ", "Status: ") + f"**{md_escape(status_label(current))}**"
+                    + (f" — {md_escape(reason)}" if reason else ""))
         next_button(store, actor, card["id"], f"ss.{card['id']}.next")
     if not can(actor, "sale.update"):
         return
     with c2, st.popover(tr("Сменить статус", "Change status"), icon=":material/swap_horiz:"):
-        options = {s["id"]: s for s in statuses.list_statuses(store)}
+        options = {s["id"]: status_label(s) for s in statuses.list_statuses(store)}
         with st.form(f"ss.{card['id']}.form", border=False):
             target = st.selectbox(tr("Новый статус", "New status"), list(options),
                                   index=list(options).index(current["id"])
                                   if current.get("id") in options else 0,
-                                  format_func=lambda i: status_label(options[i]),
+                                  format_func=options.__getitem__,
                                   key=lkey(f"ss.{card['id']}.target"))
             reason = st.text_input(tr("Причина (для «проиграна / отменена»)",
                                       "Reason (for lost / cancelled)"),

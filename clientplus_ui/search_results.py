@@ -20,7 +20,7 @@ BADGE = ("font-size:.75em;color:#555;border:1px solid #ccc;border-radius:4px;"
 QUERY_KEY = "sp.q"
 SEEN_KEY = "sp.seen_param"
 ENTITY_LABELS = {"client": ("Клиент", "Client"), "contact": ("Контакт", "Contact"),
-                 "file": ("Файл", "File"), "link": ("Ссылка", "Link"), "sale": ("Сделка", "Sale")}
+                 "file": ("Файл", "File"), "link": ("Ссылка", "Link"), "sale": ("Продажа", "Sale")}
 
 
 def query_box() -> str:
@@ -63,6 +63,10 @@ def render(store: Store, actor: Actor, hits: list[Hit]) -> None:
                         f'<b>{highlight(hit.title, title_spans)}</b></div>')
                 if hit.snippet and hit.snippet != hit.title:
                     st.html(f'<div style="color:#555">{highlight(hit.snippet, hit.spans)}</div>')
+            if hit.entity == "sale":
+                c2.page_link("pages/sale.py", label=tr("Открыть продажу", "Open the sale"),
+                             icon=":material/receipt_long:", query_params={"id": str(hit.id)})
+                continue
             label = (tr("Открыть карточку", "Open the card") if hit.entity == "client"
                      else names.get(hit.client_id, ""))
             c2.page_link("pages/client.py", label=md_escape(label), icon=":material/badge:",

@@ -23,7 +23,7 @@ from clientplus_core.errors import UserError
 
 from .common import human_size, md_escape
 from .i18n import tr
-from .widgets import show_error
+from .widgets import kept_upload, show_error
 
 VERIFY_UPLOAD_KEY = "settings.verify_upload"
 RESTORE_UPLOAD_KEY = "settings.restore_upload"
@@ -41,17 +41,7 @@ def list_backups(store: Store) -> list[Path]:
 
 def _uploader(label: str, key: str) -> tuple[str, bytes] | None:
     """A .zip uploader that keeps ``(filename, bytes)`` in session state under ``key``."""
-    widget_key = key + ".widget"
-
-    def keep() -> None:
-        up = st.session_state.get(widget_key)
-        if up is None:
-            st.session_state.pop(key, None)
-        else:
-            st.session_state[key] = (up.name, up.getvalue())
-
-    st.file_uploader(label, type=["zip"], key=widget_key, on_change=keep)
-    return st.session_state.get(key)
+    return kept_upload(label, key, ["zip"])
 
 
 def _with_temp_zip(upload: tuple[str, bytes], fn: Any) -> Any:

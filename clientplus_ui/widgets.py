@@ -43,6 +43,24 @@ def show_error(exc: Exception) -> None:
         st.error(tr("Что-то пошло не так: ", "Something went wrong: ") + type(exc).__name__)
 
 
+def kept_upload(label: str, key: str, types: Sequence[str] | None = None,
+                container: Any = None) -> tuple[str, bytes] | None:
+    """A file uploader that keeps ``(filename, bytes)`` in session state under ``key``
+    (what the page acts on; tests set that key directly, as AppTest cannot upload)."""
+    widget_key = key + ".widget"
+
+    def keep() -> None:
+        up = st.session_state.get(widget_key)
+        if up is None:
+            st.session_state.pop(key, None)
+        else:
+            st.session_state[key] = (up.name, up.getvalue())
+
+    (container or st).file_uploader(label, type=list(types) if types else None, key=widget_key,
+                                    on_change=keep)
+    return st.session_state.get(key)
+
+
 def highlight(text: str, spans: Sequence[Sequence[int]]) -> str:
     """HTML-escape ``text`` and wrap the (start, end) spans in ``<mark>``."""
     out: list[str] = []

@@ -14,9 +14,10 @@ from clientplus_ui import (
     client_form,
     get_store,
     guard,
+    sales_client,
     tr,
 )
-from clientplus_ui.common import kind_label, md_escape, show_flash
+from clientplus_ui.common import card_tabs, kind_label, md_escape, show_flash
 from clientplus_ui.widgets import show_error
 
 actor = guard()
@@ -45,7 +46,6 @@ st.title(md_escape(client["name"]))
 st.caption(md_escape(f"{kind_label(client['kind'])} · №{client['id']}"
                      + (f" · {tr('ИНН', 'INN')} {client['inn']}" if client["inn"] else "")))
 
-# A keyed, tracked tab bar: the open tab survives reruns, and only it is rendered.
 cid = client["id"]
 
 
@@ -57,10 +57,7 @@ def requisites() -> None:
 
 parts = [(tr("Реквизиты", "Requisites"), requisites),
          (tr("Контакты", "Contacts"), lambda: card_contacts.render(store, actor, cid)),
+         (tr("Продажи", "Sales"), lambda: sales_client.render(store, actor, cid)),
          (tr("Файлы и ссылки", "Files and links"), lambda: card_files.render(store, actor, cid)),
          (tr("История", "History"), lambda: card_history.render(store, actor, cid))]
-tabs = st.tabs([label for label, _ in parts], key="card.tab", on_change="rerun")
-for tab, (_, render_tab) in zip(tabs, parts, strict=True):
-    if tab.open:
-        with tab:
-            render_tab()
+card_tabs(parts, key="card.tab")

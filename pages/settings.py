@@ -1,7 +1,9 @@
-"""Settings: own company requisites, the upload limit, backups, and facts about this install.
+"""Settings: own company requisites, the upload limit, backups, sale statuses,
+document templates, and facts about this install.
 
-The sections live in :mod:`clientplus_ui.settings_company` and
-:mod:`clientplus_ui.settings_backup`; each checks the actor's rights itself.
+The sections live in :mod:`clientplus_ui.settings_company`,
+:mod:`clientplus_ui.settings_backup` and :mod:`clientplus_ui.settings_sales`; each
+checks the actor's rights itself.
 """
 
 import streamlit as st
@@ -9,19 +11,30 @@ import streamlit as st
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.settings_backup import about_section, backups_section
 from clientplus_ui.settings_company import company_form, upload_limit_form
+from clientplus_ui.settings_custom_fields import section as custom_fields_section
+from clientplus_ui.settings_sales import statuses_section, templates_section
 
 actor = guard()
 store = get_store()
 
 st.title(tr("Настройки", "Settings"))
-company_tab, files_tab, backup_tab, about_tab = st.tabs([
+(company_tab, files_tab, statuses_tab, templates_tab, fields_tab, backup_tab,
+ about_tab) = st.tabs([
     tr("Моя компания", "My company"), tr("Файлы", "Files"),
-    tr("Резервные копии", "Backups"), tr("О программе", "About")])
+    tr("Статусы продаж", "Sale statuses"), tr("Шаблоны документов", "Document templates"),
+    tr("Доп. поля", "Custom fields"), tr("Резервные копии", "Backups"),
+    tr("О программе", "About")])
 
 with company_tab:
     company_form(store, actor)
 with files_tab:
     upload_limit_form(store, actor)
+with statuses_tab:
+    statuses_section(store, actor)
+with templates_tab:
+    templates_section(store, actor)
+with fields_tab:
+    custom_fields_section(store, actor)
 with backup_tab:
     backups_section(store, actor)
 with about_tab:

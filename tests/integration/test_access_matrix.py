@@ -14,16 +14,19 @@ import pytest
 
 from clientplus_core import (
     access,
+    analytics,
     audit,
     auth,
     catalogue,
     clients,
     company,
     contacts,
+    custom_fields,
     documents,
     files,
     sales,
     search,
+    segments,
     settings,
     statuses,
 )
@@ -90,6 +93,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "catalogue.write": HEAD,
     "templates.manage": ADMIN,
     "statuses.manage": ADMIN,
+    "fields.manage": ADMIN,
+    "segments.manage": CREATE,
+    "report.read": READ,
 }
 
 
@@ -190,6 +196,12 @@ OPS: dict[str, Callable[[World, Actor, str], Any]] = {
         w.store, a, "invoice", "t.docx", documents.default_template("invoice")),
     "statuses.manage": lambda w, a, k: statuses.update(
         w.store, a, 1, {"label": "Заявка"}, statuses.get(w.store, 1)["version"]),
+    "fields.manage": lambda w, a, k: custom_fields.enable_preset(w.store, a, "client",
+                                                                 "industry"),
+    "segments.manage": lambda w, a, k: segments.save(w.store, a, f"Сегмент {k}",
+                                                     {"kind": "Юр. лицо"}),
+    "report.read": lambda w, a, k: w.sales[k] in set(analytics.query(
+        w.store, a, "SELECT id FROM sales")["id"].to_list()),
 }
 
 

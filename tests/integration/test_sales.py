@@ -548,6 +548,8 @@ def test_files_and_links_attach_to_the_sale_and_show_on_the_client(store, actor,
     assert [x["id"] for x in card["files"]] == [f["id"]] and card["links"][0]["title"] == "Папка"
     assert f["id"] in {x["id"] for x in files.list_for_client(store, actor, client["id"])}
     assert search.search(store, actor, "оцинкованные")[0].id == f["id"]
+    assert [r["id"] for r in sales.list_sales(store, actor, SaleFilter(
+        query="оцинкованные")).rows] == [sale["id"]]
 
 
 def test_new_sale_defaults_follow_today_and_the_client_owner(store, actor, client):
@@ -556,3 +558,113 @@ def test_new_sale_defaults_follow_today_and_the_client_owner(store, actor, clien
     assert d["vat_code"] == ("22" if date.today() >= date(2026, 1, 1) else "20")
     assert d["owner_id"] == client["owner_id"] and d["status"]["code"] == "lead"
     assert "5" not in {r["code"] for r in d["vat_rates"]}
+
+
+def test_a_client_changing_hands_by_any_path_changes_who_sees_its_sales(store, team):
+    c = clients.create(store, team["m1"], {"name": "Клиент"}, allow_duplicate=True)
+    sale = sales.create(store, team["m1"], {"client_id": c["id"], "lines": CASE1})
+    version = clients.get(store, team["head"], c["id"])["version"]
+    clients.update(store, team["head"], c["id"], {"owner_id": team["m2"].id}, version)
+    assert [r["id"] for r in sales.list_sales(store, team["m2"]).rows] == [sale["id"]]
+    assert sales.list_sales(store, team["m1"]).total == 0
+    with store.read() as conn:
+        assert conn.execute("SELECT client_owner_id FROM sales WHERE id = ?",
+                            (sale["id"],)).fetchone()[0] == team["m2"].id
+
+
+def test_a_manager_register_merges_own_and_shared_sales_in_date_order(store, team):
+    m1, m2 = team["m1"], team["m2"]
+    own = clients.create(store, m1, {"name": "Свой"}, allow_duplicate=True)
+    shared = clients.create(store, m2, {"name": "Общий"}, allow_duplicate=True)
+    clients.share(store, m2, shared["id"], [m1.id])
+    ids = []
+    for i, cid in enumerate([own["id"], shared["id"], own["id"], shared["id"]]):
+        who = m1 if cid == own["id"] else m2
+        ids.append(sales.create(store, who, {"client_id": cid, "date": f"2026-01-0{i + 1}",
+                                             "lines": [{"name": "x", "qty": 1,
+                                                        "price": 100 * (i + 1)}]})["id"])
+    page = sales.list_sales(store, m1, page_size=3)
+    assert (page.total, [r["id"] for r in page.rows]) == (4, ids[::-1][:3])
+    assert page.sums["total"] == D("1000.00")
+    assert [r["id"] for r in sales.list_sales(store, m1, page=2, page_size=3).rows] == [ids[0]]
+    assert [r["id"] for r in sales.iter_sales(store, m1)] == ids[::-1]
+
+
+def test_every_register_filter_combination_gives_what_a_plain_scan_gives(store, team):
+    """The register names an index per filter combination; the answer must not depend
+    on it: each combination is checked against the sales filtered in Python."""
+    import itertools
+
+    m1, m2, head = team["m1"], team["m2"], team["head"]
+    own = clients.create(store, m1, {"name": "Свой"}, allow_duplicate=True)
+    shared = clients.create(store, m2, {"name": "Общий"}, allow_duplicate=True)
+    alien = clients.create(store, m2, {"name": "Чужой"}, allow_duplicate=True)
+    clients.share(store, m2, shared["id"], [m1.id])
+    past = (date.today() - timedelta(days=5)).isoformat()
+    for i in range(18):
+        cid = (own, shared, alien)[i % 3]["id"]
+        who = m1 if cid == own["id"] else m2
+        sale = sales.create(store, who, {"client_id": cid, "date": f"2026-0{i % 9 + 1}-1{i % 7}",
+                                         "lines": [{"name": f"Товар {i}", "qty": 1,
+                                                    "price": 1000 * (i + 1)}]})
+        if i % 4 == 1:
+            sales.add_planned_payment(store, who, sale["id"], 500, past)
+        if i % 4 == 2:
+            sales.add_payment(store, who, sale["id"], 1000 * (i + 1))
+        if i % 3 == 0:
+            sales.set_status(store, who, sale["id"], "invoiced")
+        if i % 5 == 0:
+            sales.set_status(store, who, sale["id"], "shipped")
+    with store.read() as conn:
+        rows = [dict(r) for r in conn.execute("SELECT s.*, c.owner_id AS c_owner FROM sales s"
+                                              " JOIN clients c ON c.id = s.client_id")]
+    closed_ids = {1: set(), 0: set()}
+    for st in statuses.list_statuses(store, include_inactive=True):
+        closed_ids[st["is_closed"]].add(st["id"])
+    shares = {shared["id"]}
+
+    def visible(actor: Actor, r: dict[str, Any]) -> bool:
+        return actor.sees_everything or r["c_owner"] == actor.id or (
+            actor.id == m1.id and r["client_id"] in shares)
+
+    def expected(actor: Actor, f: SaleFilter) -> list[int]:
+        out = [r for r in rows if visible(actor, r)
+               and (not f.statuses or r["status_id"] in f.statuses)
+               and (not f.owner_id or r["owner_id"] == f.owner_id)
+               and (not f.client_id or r["client_id"] == f.client_id)
+               and (not f.date_from or r["date"] >= f.date_from)
+               and (f.payment != "paid" or 0 < r["total_kop"] <= r["paid_kop"])
+               and (f.payment != "unpaid" or r["paid_kop"] < r["total_kop"])
+               and (f.payment != "overdue" or (r["overdue_from"] or "9") < date.today().isoformat())
+               and (f.closed is None or r["status_id"] in closed_ids[int(f.closed)])]
+        key = {"date": "date", "total": "total_kop"}[f.sort]
+        out.sort(key=lambda r: (r[key], r["id"]), reverse=f.descending)
+        return [r["id"] for r in out]
+
+    options = itertools.product(
+        [(), (6,), (6, 9)], [None, m1.id], [None, shared["id"]], [None, "2026-04-01"],
+        [None, "paid", "unpaid", "overdue"], [None, True, False], ["date", "total"])
+    for sts, owner, client, since, payment, closed, sort in options:
+        f = SaleFilter(statuses=sts, owner_id=owner, client_id=client, date_from=since,
+                       payment=payment, closed=closed, sort=sort)
+        for actor in (head, m1):
+            want = expected(actor, f)
+            page = sales.list_sales(store, actor, f, page_size=5)
+            assert page.total == len(want), (actor.login, f)
+            assert [r["id"] for r in page.rows] == want[:5], (actor.login, f)
+            assert page.sums["total"] == sum(money_total(rows, want))
+    assert sales.list_sales(store, m1, SaleFilter(query="Товар 1")).total >= 1
+
+
+def money_total(rows: list[dict[str, Any]], ids: list[int]) -> list[D]:
+    by_id = {r["id"]: r for r in rows}
+    return [D(by_id[i]["total_kop"]) / 100 for i in ids]
+
+
+def test_a_preview_totals_lines_like_saving_would_and_saves_nothing(store):
+    lines, totals = sales.preview_lines(store, CASE1, "2026-03-01", "included", 0)
+    assert totals.total == D("6826.84") and [ln["amount_kop"] for ln in lines] == [450000,
+                                                                                    232684]
+    with pytest.raises(ValidationError, match="Строка 1"):
+        sales.preview_lines(store, [{"name": "x", "qty": -1, "price": 1}])
+    assert _count(store, "sales") == 0

@@ -134,3 +134,31 @@ def test_same_seed_gives_the_same_sales(tmp_path: Path):
                 " JOIN sale_lines l ON l.sale_id = s.id ORDER BY s.id, l.pos")]
 
     assert dump(tmp_path / "a") == dump(tmp_path / "b")
+
+
+def test_the_bulk_load_leaves_every_index_as_it_found_it(tmp_path: Path):
+    store = open_store(tmp_path / "data")
+    demo.generate(store, 20, seed=2, anchor=ANCHOR, with_files=False)
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    with store.read() as conn:
+        before = conn.execute(sql).fetchall()
+    demo.generate_sales(store, 30, seed=2, anchor=ANCHOR)
+    with store.read() as conn:
+        assert conn.execute(sql).fetchall() == before
+        assert conn.execute("SELECT count(*) FROM bulk_dropped_indexes").fetchone()[0] == 0
+
+
+def test_an_interrupted_bulk_load_is_healed_and_the_register_still_answers(tmp_path: Path):
+    store = open_store(tmp_path / "data")
+    demo.generate(store, 20, seed=2, anchor=ANCHOR, with_files=False)
+    demo.generate_sales(store, 30, seed=2, anchor=ANCHOR)
+    with store.write() as conn:                       # as if killed in the middle of a load
+        demo._drop_secondary_indexes(conn, demo._BULK_TABLES)
+    admin = users.ensure_local_admin(store)
+    assert sales.list_sales(store, admin, sales.SaleFilter(statuses=[1])).total >= 0
+    assert sales.list_sales(store, admin).total == 30
+    assert demo.restore_dropped_indexes(store) > 5
+    with store.read() as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master"
+                                            " WHERE type = 'index'")}
+    assert {"ix_sales_reg_date", "ix_sale_lines_sale", "ix_interactions_client"} <= names

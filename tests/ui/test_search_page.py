@@ -57,3 +57,15 @@ def test_a_script_in_a_name_is_escaped(app, make_client):
     assert any("&lt;<mark>script</mark>&gt;alert(1)" in h.value for h in at.html)
     assert not any("<script>" in h.value for h in at.html)
     assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_a_sale_hit_links_to_the_sale_card(app, make_client, store, actor):
+    from clientplus_core import sales
+
+    c = make_client(name="ООО «Покупатель»")
+    sale = sales.create(store, actor, {"client_id": c["id"], "title": "Поставка кронштейнов",
+                                       "lines": [{"name": "Кронштейн", "qty": "2",
+                                                  "price": "100"}]})
+    at = app("кронштейн")
+    links = [(p.proto.label, p.proto.query_string) for p in at.page_link]
+    assert ("Открыть продажу", f"id={sale['id']}") in links

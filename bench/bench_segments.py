@@ -1,0 +1,100 @@
+"""Segmentation speed: ``segments.pivot`` by two custom fields with revenue, on a
+synthetic data folder (N clients with custom fields, M sales, M/2 payments), through
+the analytics copy (default) and through SQLite directly (``engine="sqlite"``).
+
+    .venv/bin/python bench/bench_segments.py [--clients 100000] [--sales 1000000] [DIR]
+
+Prints a table and writes ``bench/results/segments.json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from clientplus_core import custom_fields as cf
+from clientplus_core import segments, users
+from clientplus_core.db import open_store
+
+
+def generate(folder: Path, n_clients: int, n_sales: int, seed: int = 7) -> None:
+    store = open_store(folder)
+    admin = users.ensure_local_admin(store)
+    for key in ("headcount", "industry", "sector"):
+        cf.enable_preset(store, admin, "client", key)
+    rnd = random.Random(seed)
+    industries = cf.PRESETS[("client", "industry")].options
+    ts = "2026-01-01T00:00:00+00:00"
+    with store.write() as conn:
+        conn.executemany(
+            "INSERT INTO clients (id, kind, name, legal_address, extra, owner_id, created_at,"
+            " updated_at) VALUES (?, 'legal', ?, ?, ?, ?, ?, ?)",
+            ((i, f"Клиент {i}", rnd.choice(("г. Москва, ул. 1", "Свердловская обл., г Е",
+                                            "Респ. Татарстан, г Казань")),
+              json.dumps({"headcount": rnd.randint(1, 3000), "industry": rnd.choice(industries),
+                          "sector": rnd.choice(("Коммерческий", "Бюджетный"))},
+                         ensure_ascii=False), admin.id, ts, ts)
+             for i in range(1, n_clients + 1)))
+        conn.executemany(
+            "INSERT INTO sales (id, number, date, client_id, owner_id, status_id, status_at,"
+            " total_kop, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((i, f"S-{i}", f"2026-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+              rnd.randint(1, n_clients), admin.id, rnd.randint(1, 10), ts,
+              rnd.randint(1, 10_000) * 100, ts, ts) for i in range(1, n_sales + 1)))
+        conn.executemany(
+            "INSERT INTO sale_payments (sale_id, kind, date, amount_kop, created_at)"
+            " VALUES (?, 'fact', ?, ?, ?)",
+            ((rnd.randint(1, n_sales), f"2026-{rnd.randint(1, 12):02d}-15",
+              rnd.randint(1, 5000) * 100, ts) for _ in range(n_sales // 2)))
+
+
+def timed(fn, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("folder", nargs="?", default="/tmp/clientplus-bench-segments")
+    p.add_argument("--clients", type=int, default=100_000)
+    p.add_argument("--sales", type=int, default=1_000_000)
+    args = p.parse_args(argv)
+    folder = Path(args.folder)
+    if not (folder / "clientplus.db").exists():
+        t = time.perf_counter()
+        generate(folder, args.clients, args.sales)
+        print(f"generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    store = open_store(folder)
+    admin = users.ensure_local_admin(store)
+    t = time.perf_counter()
+    segments.pivot(store, admin, ["industry", "sector"])  # builds the analytics copy
+    first = (time.perf_counter() - t) * 1000
+    by = ["industry", "sector"]
+    rows = {
+        "first call (builds the copy if missing)": first,
+        "pivot industry × sector, analytics copy": timed(
+            lambda: segments.pivot(store, admin, by)),
+        "pivot headcount buckets × sector, analytics copy": timed(
+            lambda: segments.pivot(store, admin, ["headcount", "sector"])),
+        "pivot industry × sector, SQLite directly": timed(
+            lambda: segments.pivot(store, admin, by, engine="sqlite"), runs=2),
+    }
+    for name, ms in rows.items():
+        print(f"{name:55} {ms:9.0f} ms")
+    out = Path(__file__).parent / "results" / "segments.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"clients": args.clients, "sales": args.sales, "ms": rows},
+                              ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Widgets of the dashboard and the reports page: period/manager filters, a report
+block (table + chart + Excel), the "data as of" caption. Pages stay thin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from clientplus_core import analytics, charts, money, reports, users
+from clientplus_core.access import Actor
+from clientplus_core.db import Store
+from clientplus_core.reports import Period
+
+from .i18n import tr
+from .widgets import show_error, xlsx_download
+
+
+def period_filters(store: Store, actor: Actor, key: str) -> Period:
+    """Period (default: from 1 January to today) and, for those who see everyone,
+    a manager (or all)."""
+    today = date.today()
+    c1, c2 = st.columns([2, 2])
+    with c1:
+        rng = st.date_input(tr("Период", "Period"), value=(date(today.year, 1, 1), today),
+                            format="DD.MM.YYYY", key=f"{key}.period")
+    manager_id: int | None = None
+    with c2:
+        if actor.sees_everything:
+            people = [u for u in users.list_users(store) if u.get("role") in ("manager", "head",
+                                                                               "admin")]
+            labels = {0: tr("Все менеджеры", "All managers")} | {
+                int(u["id"]): str(u.get("full_name") or u["login"]) for u in people}
+            manager_id = st.selectbox(tr("Менеджер", "Manager"), list(labels),
+                                      format_func=lambda i: labels[i], key=f"{key}.manager") or None
+        else:
+            st.caption(tr("Только ваши продажи и клиенты", "Only your sales and clients"))
+    start, end = (rng if isinstance(rng, tuple) and len(rng) == 2 else (rng, rng)) \
+        if rng else (None, None)
+    product_id, client_ids = more_filters(store, actor, key)
+    return Period(start if isinstance(start, date) else None,
+                  end if isinstance(end, date) else None, manager_id, product_id, client_ids)
+
+
+def more_filters(store: Store, actor: Actor, key: str) -> tuple[int | None, list[int] | None]:
+    """Product and saved client segment (collapsed by default)."""
+    from clientplus_core import catalogue, segments
+
+    with st.expander(tr("Товар и сегмент", "Product and segment")):
+        c1, c2 = st.columns(2)
+        items = {0: tr("Все товары и услуги", "All products")} | {
+            int(i["id"]): str(i["name"]) for i in catalogue.list_items(store, actor,
+                                                                      active_only=False)}
+        product = c1.selectbox(tr("Товар / услуга", "Product"), list(items),
+                               format_func=lambda i: items[i], key=f"{key}.product")
+        names = [""] + [str(g["name"]) for g in segments.list_segments(store, actor)]
+        seg = c2.selectbox(tr("Сегмент клиентов", "Client segment"), names,
+                           format_func=lambda n: n or tr("Все клиенты", "All clients"),
+                           key=f"{key}.segment")
+    ids = segments.client_ids(store, actor, seg) if seg else None
+    return (product or None), ids
+
+
+def as_of_caption(store: Store) -> None:
+    """"Данные на HH:MM:SS" under a page title."""
+    st.caption(tr("Данные на ", "Data as of ") + analytics.as_of_label(analytics.as_of(store)))
+
+
+def display_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """Money (Decimal) as float for the on-screen table only; the export keeps Decimal."""
+    return df.with_columns([pl.col(c).cast(pl.Float64) for c, t in df.schema.items()
+                            if isinstance(t, pl.Decimal)])
+
+
+_FORMATS = {"money": "%.2f", "percent": "percent"}
+
+
+def report_block(store: Store, actor: Actor, name: str, p: Period,
+                 chart: Callable[[pl.DataFrame], go.Figure] | None, key: str,
+                 **options: Any) -> pl.DataFrame | None:
+    """Run report ``name`` (with a spinner), then its chart, its table and an Excel
+    download beside it. Returns the frame (None on error)."""
+    try:
+        with st.spinner(tr("Считаем…", "Computing…")):
+            df = reports.run(store, actor, name, p, **options)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+        show_error(exc)
+        return None
+    if chart is not None and df.height:
+        st.plotly_chart(chart(df), key=f"{key}.chart")
+    headers, body = reports.table_rows(name, df)
+    if not body:
+        st.info(tr("Нет данных за выбранный период", "No data for the chosen period"))
+    else:
+        spec = [c for c in reports.COLUMNS[name] if c[0] in df.columns]
+        cols = [c for c, _, _ in spec]
+        shown = display_frame(df.select(cols))
+        config = {h: st.column_config.NumberColumn(format=_FORMATS[f])
+                  for _, h, f in spec if f in _FORMATS}
+        st.dataframe(shown.rename(dict(zip(cols, headers, strict=True))), hide_index=True,
+                     column_config=config, key=f"{key}.table")
+    xlsx_download(tr("Скачать Excel", "Download Excel"), reports.to_xlsx(name, df),
+                  f"{name}.xlsx", key=f"{key}.xlsx")
+    return df
+
+
+def _money(v: object) -> str:
+    d = v if isinstance(v, Decimal) else Decimal(str(v or 0))
+    return money.format_amount(d, " ") + " ₽"
+
+
+def kpi_row(store: Store, actor: Actor, p: Period) -> None:
+    """The dashboard numbers as metrics."""
+    with st.spinner(tr("Считаем…", "Computing…")):
+        k = reports.kpis(store, actor, p)
+    cols = st.columns(4)
+    cols[0].metric(tr("Новые клиенты", "New clients"), k["new_clients"])
+    cols[1].metric(tr("Продаж открыто", "Sales opened"), k["opened"])
+    cols[2].metric(tr("Выиграно", "Won"), k["won"])
+    cols[3].metric(tr("Проиграно", "Lost"), k["lost"])
+    cols = st.columns(4)
+    cols[0].metric(tr("Выручка (оплаты)", "Revenue (payments)"), _money(k["revenue_paid"]))
+    cols[1].metric(tr("Выручка (счета)", "Revenue (invoices)"), _money(k["revenue_invoiced"]))
+    cols[2].metric(tr("Средняя сделка", "Average deal"), _money(k["avg_deal"]))
+    cols[3].metric(tr("Дебиторка", "Receivables"), _money(k["debt"]),
+                   help=tr("Просрочено: ", "Overdue: ") + _money(k["overdue"]))
+
+
+def dashboard(store: Store, actor: Actor) -> None:
+    """The dashboard: filters, KPIs and four charts (each with its Excel)."""
+    p = period_filters(store, actor, "dash")
+    try:
+        kpi_row(store, actor, p)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return
+    as_of_caption(store)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(tr("Выручка по месяцам", "Revenue by month"))
+        report_block(store, actor, "revenue", p,
+                     lambda df: charts.bars(df, "key", "amount"), "dash.revenue")
+        st.subheader(tr("Дебиторка по срокам", "Receivables by age"))
+        report_block(store, actor, "debtors", p,
+                     lambda df: charts.aging(df, reports.AGING_LABELS), "dash.debtors")
+    with right:
+        st.subheader(tr("Воронка продаж", "Sales funnel"))
+        report_block(store, actor, "funnel", p, charts.funnel, "dash.funnel")
+        st.subheader(tr("Источники новых клиентов", "Sources of new clients"))
+        report_block(store, actor, "sources", p,
+                     lambda df: charts.pie(df, "source", "clients"), "dash.sources")
+
+
+REPORT_TABS: list[tuple[str, str, str]] = [
+    ("funnel", "Воронка", "Funnel"), ("revenue", "Выручка", "Revenue"),
+    ("debtors", "Дебиторка", "Receivables"), ("forecast", "Ожидаемые оплаты", "Forecast"),
+    ("clients", "Клиентская база", "Client base"), ("top_clients", "Топ клиентов", "Top clients"),
+    ("no_contact", "Без контакта", "No contact"),
+]
+
+
+def reports_page(store: Store, actor: Actor) -> None:
+    """All reports in tabs; each: table + chart + Excel."""
+    p = period_filters(store, actor, "rep")
+    caption = st.empty()
+    tabs = st.tabs([tr(ru, en) for _, ru, en in REPORT_TABS])
+    with tabs[0]:
+        report_block(store, actor, "funnel", p, charts.funnel, "rep.funnel")
+        st.subheader(tr("Проигранные по причинам", "Lost by reason"))
+        report_block(store, actor, "lost_reasons", p,
+                     lambda df: charts.bars(df, "reason", "count", horizontal=True), "rep.lost")
+        st.subheader(tr("Время на этапах, дней", "Time in stage, days"))
+        report_block(store, actor, "stage_times", p,
+                     lambda df: charts.bars(df, "status", "avg_days"), "rep.stages")
+    with tabs[1]:
+        c1, c2 = st.columns(2)
+        by = c1.selectbox(tr("Группировка", "Group by"), list(reports.REVENUE_BY),
+                          format_func=lambda k: reports.REVENUE_BY[k], key="rep.rev.by")
+        basis = c2.radio(tr("База", "Basis"), list(reports.BASES), horizontal=True,
+                         format_func=lambda k: reports.BASES[k], key="rep.rev.basis")
+        report_block(store, actor, "revenue", p,
+                     lambda df: charts.bars(df, "key", "amount", horizontal=by != "month"),
+                     "rep.revenue", by=by, basis=basis)
+    with tabs[2]:
+        report_block(store, actor, "debtors", p,
+                     lambda df: charts.aging(df, reports.AGING_LABELS), "rep.debtors")
+    with tabs[3]:
+        weeks = st.number_input(tr("Недель вперёд", "Weeks ahead"), 1, 52, 8, key="rep.weeks")
+        report_block(store, actor, "forecast", p,
+                     lambda df: charts.bars(df, "week", "amount"), "rep.forecast",
+                     weeks=int(weeks))
+    with tabs[4]:
+        report_block(store, actor, "growth", p,
+                     lambda df: charts.bars(df, "month", "new", color="source"), "rep.growth")
+        report_block(store, actor, "sources", p,
+                     lambda df: charts.pie(df, "source", "clients"), "rep.sources")
+    with tabs[5]:
+        report_block(store, actor, "top_clients", p,
+                     lambda df: charts.bars(df, "client", "amount", horizontal=True),
+                     "rep.top")
+    with tabs[6]:
+        days = st.number_input(tr("Дней без контакта", "Days without contact"), 1, 3650, 30,
+                               key="rep.days")
+        report_block(store, actor, "no_contact", p, None, "rep.nocontact", days=int(days))
+    with caption.container():
+        as_of_caption(store)

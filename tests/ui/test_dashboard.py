@@ -1,0 +1,79 @@
+"""The dashboard and the reports page with AppTest, on the hand-made data set
+(tests/analytics_data.py; the default period is this year, which holds it all)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clientplus_core import analytics
+from tests import analytics_data
+
+from .helpers import shown
+
+pytestmark = pytest.mark.skipif(date.today().year != 2026,
+                                reason="the data set is dated 2026 and the period is this year")
+
+
+@pytest.fixture
+def data(store):
+    ids = analytics_data.build(store)
+    yield ids
+    analytics.close_all()
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_dashboard_shows_the_numbers_of_the_period(open_app, data):
+    at = open_app("pages/dashboard.py")
+    assert metric(at, "Новые клиенты") == "3"
+    assert metric(at, "Продаж открыто") == "5"
+    assert metric(at, "Выиграно") == "1"
+    assert metric(at, "Проиграно") == "1"
+    assert metric(at, "Выручка (оплаты)") == "2 000,00 ₽"
+    assert metric(at, "Дебиторка") == "4 000,00 ₽"
+    assert "Данные на" in shown(at)
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_the_head_picks_a_manager(open_app, data):
+    at = open_app("pages/dashboard.py")
+    at.selectbox(key="dash.manager").select(data["m2"].id).run()
+    assert metric(at, "Продаж открыто") == "2"
+    assert metric(at, "Выручка (оплаты)") == "0,00 ₽"
+
+
+def test_a_manager_sees_only_their_own(open_app, data):
+    at = open_app("pages/dashboard.py", actor=data["m1"])
+    assert metric(at, "Продаж открыто") == "3"
+    assert "Только ваши продажи и клиенты" in shown(at)
+    assert not [s for s in at.selectbox if s.key == "dash.manager"]
+
+
+def test_the_reports_page_has_every_report_with_excel(open_app, data):
+    at = open_app("pages/reports.py")
+    assert not at.exception
+    funnel = at.dataframe[0].value
+    assert list(funnel["Дошли до статуса"]) == [5, 4, 4, 3, 3, 3, 2, 1, 1]
+    keys = {b.key for b in at.get("download_button")}
+    assert {"rep.funnel.xlsx", "rep.revenue.xlsx", "rep.debtors.xlsx", "rep.forecast.xlsx",
+            "rep.growth.xlsx", "rep.top.xlsx", "rep.nocontact.xlsx"} <= keys
+
+
+def test_revenue_by_product_on_invoices(open_app, data):
+    at = open_app("pages/reports.py")
+    at.selectbox(key="rep.rev.by").select("product").run()
+    at.radio(key="rep.rev.basis").set_value("invoiced").run()
+    table = next(d.value for d in at.dataframe if "Группа" in d.value.columns)
+    assert list(table["Группа"]) == ["Монтаж", "Кабель"]
+    assert list(table["Выручка, ₽"]) == [3600.0, 2400.0]  # s1 600+400, s3 2000, s4 3000
+
+
+def test_the_funnel_narrows_to_a_product(open_app, data):
+    at = open_app("pages/reports.py")
+    at.selectbox(key="rep.product").select(2).run()  # «Кабель»: s1, s3, s5
+    funnel = at.dataframe[0].value
+    assert list(funnel["Дошли до статуса"])[:2] == [3, 2]
