@@ -21,13 +21,23 @@ from .i18n import tr
 from .widgets import show_error, xlsx_download
 
 
+def _param_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(str(st.query_params.get(name, "")))
+    except ValueError:
+        return None
+
+
 def period_filters(store: Store, actor: Actor, key: str) -> Period:
-    """Period (default: from 1 January to today) and, for those who see everyone,
-    a manager (or all)."""
+    """Period (default: from 1 January to today, or ``?from=YYYY-MM-DD&to=YYYY-MM-DD``
+    from the address, so a report can be bookmarked) and, for those who see
+    everyone, a manager (or all)."""
     today = date.today()
+    start = _param_date("from") or date(today.year, 1, 1)
+    end = _param_date("to") or today
     c1, c2 = st.columns([2, 2])
     with c1:
-        rng = st.date_input(tr("Период", "Period"), value=(date(today.year, 1, 1), today),
+        rng = st.date_input(tr("Период", "Period"), value=(start, end),
                             format="DD.MM.YYYY", key=f"{key}.period")
     manager_id: int | None = None
     with c2:
