@@ -12,7 +12,6 @@ import pytest
 from clientplus_core import money as m
 from clientplus_core.money import Line
 
-
 # --- the four reference cases ------------------------------------------------------------
 
 def test_case_1_vat_included_22_with_a_line_discount() -> None:
