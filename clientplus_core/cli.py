@@ -39,7 +39,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         print(f"First start: generating demo data ({args.demo_clients} clients)…")
         stats = demo.generate(store, args.demo_clients, seed=42, with_files=True)
-        print(f"Demo data: {stats}")
+        sales = demo.generate_sales(store, args.demo_clients * 5, seed=42)
+        print(f"Demo data: {stats}; sales: {sales.get('sales', 0)}")
         from . import auth
 
         logins = [users.LOCAL_ADMIN_LOGIN] + [u[0] for u in demo.DEMO_USERS]

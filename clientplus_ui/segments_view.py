@@ -125,7 +125,7 @@ def saved_list(store: Store, actor: Actor) -> None:
     mine = [s["name"] for s in items if s["owner_id"] == actor.id or actor.role == "admin"]
     if mine and can(actor, "segments.manage"):
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        victim = c1.selectbox(tr("Удалить сегмент", "Delete a segment"), mine, index=None,
+        victim = c1.selectbox(tr("Удалить сегмент", "Remove a segment"), mine, index=None,
                               key="seg.delete.pick")
         if c2.button(tr("Удалить", "Delete"), key="seg.delete", disabled=not victim):
             segments.delete(store, actor, str(victim))
