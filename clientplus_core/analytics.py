@@ -273,7 +273,16 @@ class Engine:
             return False
         try:
             if not self._has_copy():
-                self.build()
+                try:
+                    self.build()
+                except duckdb.Error as exc:
+                    # DuckDB's SQLite reader can hit "disk I/O error" when the app
+                    # checkpoints the WAL mid-scan; Python's sqlite3 reads it in one
+                    # snapshot instead (slower, always consistent).
+                    if "I/O error" not in str(exc):
+                        raise
+                    log.warning("analytics: scanner build failed (%s); using polars", exc)
+                    self.build(method="polars")
             elif force or time.monotonic() - self.checked_at >= MAX_AGE_S:
                 self._refresh()
             return True
