@@ -206,3 +206,12 @@ def test_a_viewer_reads_but_an_unknown_role_does_not(store, data) -> None:
 
     with pytest.raises(AccessDenied):
         reports.funnel(store, Actor(99, "ghost", role="nobody"))
+
+
+def test_the_sqlite3_fallback_build_gives_the_same_reports_as_the_scanner(store, data) -> None:
+    admin = data["admin"]
+    by_scanner = (reports.funnel(store, admin), reports.revenue(store, admin, "month", "paid"))
+    analytics.engine(store).build(method="polars")
+    by_polars = (reports.funnel(store, admin), reports.revenue(store, admin, "month", "paid"))
+    for a, b in zip(by_scanner, by_polars, strict=True):
+        assert a.to_dicts() == b.to_dicts()
