@@ -14,7 +14,6 @@ from typing import Any
 
 from . import lookup
 from .cli import _actor, _print_json, _store
-from .errors import UserError
 
 _FIELD_LABELS = {
     "kind": "Тип", "name": "Наименование", "full_name": "Полное наименование", "inn": "ИНН",
@@ -103,9 +102,8 @@ def _print_report(report: lookup.RefreshReport) -> None:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    if args.segment:
-        raise UserError(lookup.SEGMENTS_LATER)
-    scope = f"tag:{args.tag}" if args.tag else "all"
+    scope = (f"segment:{args.segment}" if args.segment
+             else f"tag:{args.tag}" if args.tag else "all")
     store = _store(args)
     actor = _actor(store, args)
     stop = {"asked": False}
@@ -152,7 +150,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--all", action="store_true", help="all clients with an INN (default)")
-    which.add_argument("--segment", metavar="NAME", help="a segment (with the analytics module)")
+    which.add_argument("--segment", metavar="NAME", help="a saved segment")
     which.add_argument("--tag", metavar="TAG", help="clients with this tag")
     p.add_argument("--apply", action="store_true", help="write the changes found")
     p.add_argument("--restart", action="store_true", help="start over instead of resuming")

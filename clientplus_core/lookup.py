@@ -663,29 +663,41 @@ class RefreshReport:
         }
 
 
-SEGMENTS_LATER = ("сегменты появятся вместе с модулем аналитики; пока выберите всех "
-                  "клиентов или клиентов с меткой (--tag)")
 
 
 def parse_scope(scope: str) -> tuple[str, str | None]:
-    """``"all"`` or ``"tag:NAME"`` -> (canonical scope, tag). Segments are not here yet."""
+    """``"all"``, ``"tag:NAME"`` or ``"segment:NAME"`` (a saved segment) ->
+    (canonical scope, tag)."""
     s = (scope or "all").strip()
     if s == "all":
         return "all", None
     if s.startswith("tag:") and clean(s[4:]):
         tag = clean(s[4:])
         return f"tag:{tag}", tag
-    if s.startswith("segment:"):
-        raise UserError(SEGMENTS_LATER)
-    raise UserError("область проверки: all или tag:МЕТКА")
+    if s.startswith("segment:") and clean(s[8:]):
+        return f"segment:{clean(s[8:])}", None
+    raise UserError("область проверки: all, tag:МЕТКА или segment:СЕГМЕНТ")
 
 
-def _scope_sql(actor: Actor, tag: str | None) -> tuple[str, list[object]]:
+def _segment_ids(store: Store, actor: Actor, canonical: str) -> list[int] | None:
+    """The clients of a saved segment (``segment:NAME`` scopes), else None."""
+    if not canonical.startswith("segment:"):
+        return None
+    from . import segments
+
+    return segments.client_ids(store, actor, canonical[len("segment:"):])
+
+
+def _scope_sql(actor: Actor, tag: str | None,
+               ids: list[int] | None = None) -> tuple[str, list[object]]:
     scope_sql, args = client_scope(actor, "c")
     where = ["c.deleted_at IS NULL", "c.inn <> ''", "c.kind IN ('legal', 'ip')", scope_sql]
     if tag:
         where.append("c.id IN (SELECT client_id FROM client_tags WHERE tag = ?)")
         args = [*args, tag]
+    if ids is not None:
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        args = [*args, json.dumps(ids)]
     return " AND ".join(where), args
 
 
@@ -738,7 +750,7 @@ def refresh(store: Store, actor: Actor, scope: str = "all", *,
     canonical, tag = parse_scope(scope)
     transport = _transport(client)
     run = _open_run(store, actor, canonical, restart)
-    where, args = _scope_sql(actor, tag)
+    where, args = _scope_sql(actor, tag, _segment_ids(store, actor, canonical))
     with store.read() as conn:
         total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]
         todo = conn.execute(f"SELECT c.id, c.name, c.inn, c.kind, c.registry_status"
@@ -799,7 +811,11 @@ def refresh(store: Store, actor: Actor, scope: str = "all", *,
 
 def _summary(store: Store, actor: Actor, run_id: int, tag: str | None) -> RefreshReport:
     """What the run found: changes for every client it checked, and flagged ones."""
-    where, args = _scope_sql(actor, tag)
+    with store.read() as conn:
+        run_scope = conn.execute("SELECT scope FROM lookup_refresh WHERE id = ?",
+                                 (run_id,)).fetchone()
+    where, args = _scope_sql(actor, tag,
+                             _segment_ids(store, actor, run_scope[0] if run_scope else ""))
     with store.read() as conn:
         run = conn.execute("SELECT * FROM lookup_refresh WHERE id = ?", (run_id,)).fetchone()
         total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]

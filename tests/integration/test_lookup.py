@@ -384,10 +384,15 @@ def test_a_service_failure_stops_the_refresh_with_its_message(store, actor, fake
     assert report.checked == 0
 
 
-def test_refresh_by_tag_and_segments_are_not_there_yet(store, actor, svc, portfolio):
+def test_refresh_by_tag_or_by_a_saved_segment(store, actor, svc, portfolio):
+    from clientplus_core import segments
+
     report = lookup.refresh(store, actor, "tag:ключевой", client=svc)
     assert report.total == 2 and report.scope == "tag:ключевой"
-    with pytest.raises(lookup.UserError, match="сегменты появятся"):
+    segments.save(store, actor, "Ключевые", {"tag": ["ключевой"]})
+    seg = lookup.refresh(store, actor, "segment:Ключевые", client=svc)
+    assert seg.total == 2 and seg.scope == "segment:Ключевые"
+    with pytest.raises(lookup.UserError, match="не найден"):
         lookup.refresh(store, actor, "segment:VIP", client=svc)
 
 

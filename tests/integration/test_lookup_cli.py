@@ -54,7 +54,7 @@ def test_lookup_bik_and_index(store, actor, fake, capsys):
 @pytest.mark.parametrize("argv, message", [
     (("lookup", "inn", "7707083894"), "контрольная сумма"),
     (("lookup", "bik", "abc"), "только цифры"),
-    (("lookup", "refresh", "--segment", "VIP"), "сегменты появятся"),
+    (("lookup", "refresh", "--segment", "VIP"), "Сегмент «VIP» не найден"),
 ])
 def test_bad_input_is_one_line_on_stderr_with_exit_code_1(store, actor, fake, capsys, argv,
                                                           message):
