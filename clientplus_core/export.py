@@ -440,17 +440,7 @@ def export_clients(store: Store, actor: Actor, f: ClientFilter | None,
             text.flush()
             text.detach()
 
-    if isinstance(out, (str, os.PathLike)):
-        path = Path(out)
-        tmp = path.with_name(path.name + ".part")
-        try:
-            with open(tmp, "wb") as fh:
-                count = write(fh)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    else:
-        count = write(out)
+    count = write_output(out, write)
     with store.write() as conn:
         audit.record(conn, actor, "export", "client",
                      summary=f"Выгрузка клиентов ({fmt}): {count}",
@@ -467,3 +457,20 @@ def export_clients_bytes(store: Store, actor: Actor, f: ClientFilter | None,
     buf = io.BytesIO()
     export_clients(store, actor, f, buf, fmt)
     return buf.getvalue()
+
+
+def write_output(out: str | os.PathLike[str] | IO[bytes],
+                 write: Callable[[IO[bytes]], int]) -> int:
+    """Run ``write`` on ``out``: a binary stream as it is, or a path written through
+    a ``.part`` file renamed at the end (a failed export leaves no half file)."""
+    if not isinstance(out, (str, os.PathLike)):
+        return write(out)
+    path = Path(out)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as fh:
+            count = write(fh)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count

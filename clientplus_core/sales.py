@@ -945,8 +945,6 @@ def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
     """Write the sales the filter shows to ``out`` (a path or a binary stream) as .xlsx
     or .csv (texts never become formulas); returns the number of sales. A path is
     written through a temporary file, so a failed export leaves nothing behind."""
-    import os
-    from pathlib import Path
 
     from . import export
 
@@ -969,17 +967,7 @@ def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
             text.flush()
             text.detach()
 
-    if isinstance(out, (str, os.PathLike)):
-        path = Path(out)
-        tmp = path.with_name(path.name + ".part")
-        try:
-            with open(tmp, "wb") as fh:
-                count = write(fh)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    else:
-        count = write(out)
+    count = export.write_output(out, write)
     with store.write() as conn:
         audit.record(conn, actor, "export", "sale", summary=f"Выгрузка сделок ({fmt}): {count}",
                      changes={"rows": count, "format": fmt, "statuses": list(f.statuses),

@@ -88,6 +88,21 @@ def normalise_query(q: str) -> list[str]:
     return [w for w in re.split(r"\s+", q) if w]
 
 
+def _match_conditions(terms: list[str], prefix: str = "") -> tuple[list[str], list[object]]:
+    """WHERE conditions for ``terms``: one FTS MATCH for terms of 3+ characters, a
+    LIKE per shorter term (the trigram index cannot match those)."""
+    where: list[str] = []
+    args: list[object] = []
+    match = fts_query(terms)
+    if match:
+        where.append("search_index MATCH ?")
+        args.append(match)
+    for t in (t for t in terms if len(t) < 3):
+        where.append(f"({prefix}title LIKE ? OR {prefix}body LIKE ?)")
+        args += [f"%{t}%", f"%{t}%"]
+    return where, args
+
+
 def fts_query(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression: every term of 3+ characters as a quoted phrase."""
     long_terms = [t for t in terms if len(t) >= 3]
@@ -172,16 +187,7 @@ def search(store: Store, actor: Actor, q: str, limit: int = 20,
     if not terms:
         return []
     scope_sql, scope_args = client_scope(actor, "c")
-    match = fts_query(terms)
-    short = [t for t in terms if len(t) < 3]
-    where: list[str] = []
-    args: list[object] = []
-    if match:
-        where.append("search_index MATCH ?")
-        args.append(match)
-    for t in short:
-        where.append("(s.title LIKE ? OR s.body LIKE ?)")
-        args += [f"%{t}%", f"%{t}%"]
+    where, args = _match_conditions(terms, "s.")
     if entities:
         where.append(f"s.entity IN ({','.join('?' * len(entities))})")
         args += list(entities)
@@ -217,16 +223,7 @@ def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
     terms = normalise_query(q)
     if not terms:
         return None
-    match = fts_query(terms)
-    short = [t for t in terms if len(t) < 3]
-    where: list[str] = []
-    args: list[object] = []
-    if match:
-        where.append("search_index MATCH ?")
-        args.append(match)
-    for t in short:
-        where.append("(title LIKE ? OR body LIKE ?)")
-        args += [f"%{t}%", f"%{t}%"]
+    where, args = _match_conditions(terms)
     return "SELECT client_id FROM search_index WHERE " + " AND ".join(where), args
 
 
