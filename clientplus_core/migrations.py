@@ -611,3 +611,14 @@ DROP INDEX IF EXISTS ix_sales_client;
 CREATE INDEX ix_sales_client ON sales(client_id, date, id, status_id, owner_id,
     client_owner_id, total_kop, paid_kop, overdue_from, deleted_at)
 """)
+
+
+@migrations()
+def m013_add_sales_id_index(db: sqlite_utils.Database) -> None:
+    """A narrow covering index led by the sale id: the register's text filter resolves
+    the text to a set of sale ids and reads each one's date, scope and sums here
+    rather than from the wide table rows (2-3x faster for a common word)."""
+    _run(db, """
+CREATE INDEX IF NOT EXISTS ix_sales_reg_id ON sales(id, date, status_id, owner_id,
+    client_owner_id, client_id, total_kop, paid_kop, overdue_from) WHERE deleted_at IS NULL
+""")

@@ -719,6 +719,8 @@ class _Arm:
     args: list[object]
     count_from: str
     page_from: str
+    by_ids: bool = False
+    one_pass: bool = False
 
 
 def _sources(f: SaleFilter, arm: str, by_ids: bool) -> tuple[str, str]:
@@ -730,8 +732,10 @@ def _sources(f: SaleFilter, arm: str, by_ids: bool) -> tuple[str, str]:
     one status), then the date, so a page in date order reads only its rows."""
     if arm == "shared" or f.client_id:
         return ("sales s INDEXED BY ix_sales_client",) * 2
-    if by_ids:                               # a text search: driven by the matching ids
-        return "sales s NOT INDEXED", "sales s NOT INDEXED"
+    if by_ids:
+        # a text search: driven by the matching ids, each looked up in the narrow
+        # id-leading covering index (its pages are few and read in order)
+        return ("sales s INDEXED BY ix_sales_reg_id",) * 2
     if f.payment == "overdue":
         return ("sales s INDEXED BY ix_sales_reg_overdue",) * 2
     one_status = len(f.statuses) == 1 and f.closed is None
@@ -798,28 +802,48 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
             # entries are told apart by their rowid range (reading the entity column
             # would fetch every matching row's content: 5x slower)
             sale_lo, file_lo = (search.ENTITY_CODES[e] * _STRIDE for e in ("sale", "file"))
-            ids = [r[0] for r in conn.execute(
-                "SELECT rowid - ? FROM search_index WHERE search_index MATCH ?"
-                " AND rowid > ? AND rowid < ? UNION SELECT f.sale_id FROM files f WHERE f.id IN"
-                " (SELECT rowid - ? FROM search_index WHERE search_index MATCH ?"
-                " AND rowid > ? AND rowid < ?) AND f.sale_id IS NOT NULL AND f.deleted_at IS NULL",
-                (sale_lo, match, sale_lo, sale_lo + _STRIDE,
-                 file_lo, match, file_lo, file_lo + _STRIDE))]
+            # kept inside SQL: SQLite collects the ids itself (bringing tens of thousands
+            # into Python and back costs more than the full-text lookup)
+            where.append(
+                "s.id IN (SELECT rowid - ? FROM search_index WHERE search_index MATCH ?"
+                " AND rowid > ? AND rowid < ? UNION ALL SELECT f.sale_id FROM files f WHERE"
+                " f.id IN (SELECT rowid - ? FROM search_index WHERE search_index MATCH ?"
+                " AND rowid > ? AND rowid < ?) AND f.sale_id IS NOT NULL"
+                " AND f.deleted_at IS NULL)")
+            args += [sale_lo, match, sale_lo, sale_lo + _STRIDE,
+                     file_lo, match, file_lo, file_lo + _STRIDE]
         else:
             like = f"%{f.query.strip()}%"
-            ids = [r[0] for r in conn.execute(
+            ids = [r[0] for r in _plain(conn).execute(
                 "SELECT id FROM sales WHERE (number LIKE ? OR title LIKE ?)"
                 " AND deleted_at IS NULL", (like, like))]
-        where.append("s.id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(sorted(ids)))
+            where.append("s.id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(sorted(ids)))
     common = " AND ".join(where)
-    by_ids = bool(terms)
-    return [_Arm(f"{common} AND {cond}", [*args, *arm_args], *_sources(f, name, by_ids))
-            for name, cond, arm_args in scope_arms(actor)]
+    arms = scope_arms(actor)
+    if terms:
+        # driven by the matching ids through the id index, whatever the scope: the
+        # scope arms (which exist to pick an index each) become one condition, so the
+        # text is looked up once; one pass (sorted in Python) when another filter
+        # leaves few of the matches, else a count and a page
+        scope = " OR ".join(f"({cond})" for _name, cond, _a in arms)
+        one_pass = len(where) > 2
+        return [_Arm(f"{common} AND ({scope})", [*args, *(x for a in arms for x in a[2])],
+                     *_sources(f, "all", True), True, one_pass)]
+    return [_Arm(f"{common} AND {cond}", [*args, *arm_args], *_sources(f, name, False))
+            for name, cond, arm_args in arms]
+
+
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor returning plain tuples: building a ``sqlite3.Row`` per row costs more
+    than the query itself when tens of thousands of ids come back."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur
 
 
 def _unindexed(arms: list[_Arm]) -> list[_Arm]:
-    return [_Arm(a.where, a.args, "sales s", "sales s") for a in arms]
+    return [_Arm(a.where, a.args, "sales s", "sales s", a.by_ids, a.one_pass) for a in arms]
 
 
 def _fallback(fn: Any) -> Any:
@@ -845,6 +869,22 @@ def _count_sums(conn: sqlite3.Connection, arms: list[_Arm]) -> tuple[int, int, i
     row = conn.execute(f"SELECT sum(n), sum(t), sum(p) FROM ({sql})",
                        [x for a in arms for x in a.args]).fetchone()
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+@_fallback
+def _matched_page(conn: sqlite3.Connection, arms: list[_Arm], col: str, descending: bool,
+                  limit: int, offset: int) -> tuple[tuple[int, int, int], list[int]]:
+    """For a text search (a bounded set of matching ids): the count, the sums and one
+    page in a single pass over the matches, sorted here, instead of reading them
+    twice (once to count, once to order)."""
+    sql = " UNION ALL ".join(f"SELECT {col}, s.id, s.total_kop, s.paid_kop FROM {a.page_from}"
+                             f" WHERE {a.where}" for a in arms)
+    found = _plain(conn).execute(sql, [x for a in arms for x in a.args]).fetchall()
+    # SQLite's order: NULL first ascending, last descending; ties by id the same way
+    found.sort(key=lambda r: (r[0] is not None, r[0] if r[0] is not None else 0, r[1]),
+               reverse=descending)
+    sums = (len(found), sum(r[2] for r in found), sum(r[3] for r in found))
+    return sums, [r[1] for r in found[offset:offset + limit]]
 
 
 @_fallback
@@ -903,8 +943,13 @@ def list_sales(store: Store, actor: Actor, f: SaleFilter | None = None, page: in
     page = max(1, int(page))
     with store.read() as conn:
         arms = _where(conn, actor, f)
-        n, total, paid = _count_sums(conn, arms)
-        ids = _ids(conn, arms, col, f.descending, page_size, (page - 1) * page_size)
+        offset = (page - 1) * page_size
+        if arms[0].one_pass:
+            (n, total, paid), ids = _matched_page(conn, arms, col, f.descending, page_size,
+                                                  offset)
+        else:
+            n, total, paid = _count_sums(conn, arms)
+            ids = _ids(conn, arms, col, f.descending, page_size, offset)
         rows = _rows_by_ids(conn, ids)
     sums = {"total": money.from_kop(total), "paid": money.from_kop(paid),
             "debt": money.from_kop(total - paid)}
@@ -1540,7 +1585,7 @@ def _attach(conn: sqlite3.Connection, actor: Actor, sale_id: int, fname: str, sh
     files.index_file(conn, frow, text)
     audit.record(conn, actor, "upload", "file", frow["id"], row["client_id"],
                  f"{row['number']}: {fname}", {"size": size, "sha256": sha, "sale_id": sale_id})
-    return dict(frow)
+    return dict(frow) | {"text_status": status}
 
 
 def list_files(store: Store, actor: Actor, sale_id: int) -> list[dict[str, Any]]:
@@ -1548,7 +1593,8 @@ def list_files(store: Store, actor: Actor, sale_id: int) -> list[dict[str, Any]]
     with store.read() as conn:
         _visible(conn, actor, sale_id)
         return [dict(r) for r in conn.execute(
-            "SELECT f.*, b.text_status FROM files f JOIN blobs b ON b.sha256 = f.sha256"
+            "SELECT f.*, b.text_status, u.full_name AS uploaded_by_name FROM files f"
+            " JOIN blobs b ON b.sha256 = f.sha256 LEFT JOIN users u ON u.id = f.uploaded_by"
             " WHERE f.sale_id = ? AND f.deleted_at IS NULL ORDER BY f.id DESC", (sale_id,))]
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core import audit, auth, clients, files, users
-from clientplus_core.access import ROLES, Actor
+from clientplus_core import audit, auth, clients, files, sales, users
+from clientplus_core.access import ROLES, Actor, can
 from clientplus_core.db import Store
 from clientplus_core.errors import UserError
 from clientplus_core.export import rows_to_xlsx
@@ -166,12 +166,19 @@ def _bin_row(label: str, deleted_at: str, key: str, restore: Callable[[], None])
 
 
 def bin_view(store: Store, actor: Actor) -> None:
-    """Deleted clients and files, with a restore button each."""
+    """Deleted clients, sales and files, with a restore button each."""
     rows = clients.list_deleted(store, actor)
     deleted_files = files.list_deleted(store, actor)
-    if not rows and not deleted_files:
+    deleted_sales = sales.list_deleted(store, actor) if can(actor, "sale.restore") else []
+    if not rows and not deleted_files and not deleted_sales:
         st.info(tr("Корзина пуста", "The bin is empty"))
         return
+    if deleted_sales:
+        st.subheader(tr("Продажи", "Sales"))
+    for s in deleted_sales:
+        _bin_row(f"№{s['number']} · {s['client_name']} · {s['title'] or ''}".rstrip(" ·"),
+                 s["deleted_at"], f"bin.sale.{s['id']}",
+                 lambda sid=s["id"]: sales.restore(store, actor, sid))
     if deleted_files:
         st.subheader(tr("Файлы", "Files"))
     for f in deleted_files:

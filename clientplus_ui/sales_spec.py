@@ -161,8 +161,8 @@ def preview(store: Store, actor: Actor, data: Mapping[str, Any]) -> tuple[list[d
     (lines with ``amount``, totals shaped like ``get_card()["totals"]``).
     ValidationError names each bad line, as on save.
 
-    Uses :func:`sales.normalise_lines` (the save path's own validation and
-    arithmetic); the context it needs is built from public reads."""
+    Uses :func:`sales.preview_lines` (the save path's own validation and
+    arithmetic)."""
     errors: dict[str, str] = {}
     day = data.get("date") or sales.today().isoformat()
     try:
@@ -176,18 +176,9 @@ def preview(store: Store, actor: Actor, data: Mapping[str, Any]) -> tuple[list[d
         errors["discount"] = str(exc)
         discount = Decimal(0)
     rates = {r["code"]: r for r in catalogue.vat_rates(store)}
-    lines = list(data.get("lines") or [])
-    items: dict[int, dict[str, Any]] = {}
-    for ln in lines:
-        if ln.get("catalogue_id"):
-            try:
-                items[int(ln["catalogue_id"])] = catalogue.get(store, actor, ln["catalogue_id"])
-            except UserError:
-                pass
-    ctx = sales._Ctx(rates, company.get(store)["tax_system"], items)  # noqa: SLF001
     try:
-        out, totals = sales.normalise_lines(lines, ctx, str(day), str(data.get("vat_mode")),
-                                            int(discount * 100))
+        out, totals = sales.preview_lines(store, list(data.get("lines") or []), str(day),
+                                          str(data.get("vat_mode")), discount)
     except ValidationError as exc:
         raise ValidationError(errors | exc.errors) from None
     if errors:

@@ -546,6 +546,9 @@ def test_files_and_links_attach_to_the_sale_and_show_on_the_client(store, actor,
     sales.add_link(store, actor, sale["id"], "https://disk.yandex.ru/d/abc", "Папка")
     card = sales.get_card(store, actor, sale["id"])
     assert [x["id"] for x in card["files"]] == [f["id"]] and card["links"][0]["title"] == "Папка"
+    assert f["text_status"] == "ok"
+    listed = sales.list_files(store, actor, sale["id"])
+    assert listed[0]["uploaded_by_name"] == actor.full_name and listed[0]["text_status"] == "ok"
     assert f["id"] in {x["id"] for x in files.list_for_client(store, actor, client["id"])}
     assert search.search(store, actor, "оцинкованные")[0].id == f["id"]
     assert [r["id"] for r in sales.list_sales(store, actor, SaleFilter(
@@ -601,12 +604,15 @@ def test_every_register_filter_combination_gives_what_a_plain_scan_gives(store, 
     alien = clients.create(store, m2, {"name": "Чужой"}, allow_duplicate=True)
     clients.share(store, m2, shared["id"], [m1.id])
     past = (date.today() - timedelta(days=5)).isoformat()
+    line_of: dict[int, str] = {}
     for i in range(18):
         cid = (own, shared, alien)[i % 3]["id"]
         who = m1 if cid == own["id"] else m2
         sale = sales.create(store, who, {"client_id": cid, "date": f"2026-0{i % 9 + 1}-1{i % 7}",
                                          "lines": [{"name": f"Товар {i}", "qty": 1,
-                                                    "price": 1000 * (i + 1)}]})
+                                                    "price": 1000 * (i + 1)}],
+                                         "title": "Стеллажи" if i % 2 else "Кресла"})
+        line_of[sale["id"]] = "стеллажи" if i % 2 else "кресла"
         if i % 4 == 1:
             sales.add_planned_payment(store, who, sale["id"], 500, past)
         if i % 4 == 2:
@@ -636,23 +642,28 @@ def test_every_register_filter_combination_gives_what_a_plain_scan_gives(store, 
                and (f.payment != "paid" or 0 < r["total_kop"] <= r["paid_kop"])
                and (f.payment != "unpaid" or r["paid_kop"] < r["total_kop"])
                and (f.payment != "overdue" or (r["overdue_from"] or "9") < date.today().isoformat())
-               and (f.closed is None or r["status_id"] in closed_ids[int(f.closed)])]
+               and (f.closed is None or r["status_id"] in closed_ids[int(f.closed)])
+               and (not f.query or f.query.lower() in line_of[r["id"]])]
         key = {"date": "date", "total": "total_kop"}[f.sort]
         out.sort(key=lambda r: (r[key], r["id"]), reverse=f.descending)
         return [r["id"] for r in out]
 
     options = itertools.product(
         [(), (6,), (6, 9)], [None, m1.id], [None, shared["id"]], [None, "2026-04-01"],
-        [None, "paid", "unpaid", "overdue"], [None, True, False], ["date", "total"])
-    for sts, owner, client, since, payment, closed, sort in options:
+        [None, "paid", "unpaid", "overdue"], [None, True, False], ["date", "total"],
+        ["", "стеллаж"])
+    for sts, owner, client, since, payment, closed, sort, text in options:
         f = SaleFilter(statuses=sts, owner_id=owner, client_id=client, date_from=since,
-                       payment=payment, closed=closed, sort=sort)
+                       payment=payment, closed=closed, sort=sort, query=text)
         for actor in (head, m1):
             want = expected(actor, f)
             page = sales.list_sales(store, actor, f, page_size=5)
             assert page.total == len(want), (actor.login, f)
             assert [r["id"] for r in page.rows] == want[:5], (actor.login, f)
             assert page.sums["total"] == sum(money_total(rows, want))
+            if len(want) > 5:
+                second = sales.list_sales(store, actor, f, page=2, page_size=5)
+                assert [r["id"] for r in second.rows] == want[5:10], (actor.login, f)
     assert sales.list_sales(store, m1, SaleFilter(query="Товар 1")).total >= 1
 
 

@@ -151,6 +151,21 @@ def test_the_head_restores_a_deleted_file_from_the_bin(page, store, team):
     assert [x["name"] for x in files.list_for_client(store, team["m1"], c["id"])] == ["договор.txt"]
 
 
+def test_the_head_restores_a_deleted_sale_from_the_bin(page, store, team):
+    from clientplus_core import sales
+
+    c = clients.create(store, team["m1"], {"name": "ООО «С продажей»"})
+    sale = sales.create(store, team["m1"], {"client_id": c["id"], "title": "Поставка стеллажей",
+                                            "lines": [{"name": "Стеллаж", "qty": 1,
+                                                       "price": 100}]})
+    sales.delete(store, team["m1"], sale["id"])
+    at = page(team["head"], "pages/trash.py")
+    assert any(sale["number"] in t.value and "Поставка стеллажей" in t.value for t in at.text)
+    press(at, "Восстановить")
+    assert sales.get(store, team["m1"], sale["id"])["title"] == "Поставка стеллажей"
+    assert "Корзина пуста" in shown(at)
+
+
 def test_a_manager_is_refused_the_bin(page, store, team):
     c = clients.create(store, team["m1"], {"name": "ООО «Своё удалённое»"})
     clients.delete(store, team["m1"], c["id"])
