@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -235,6 +236,36 @@ _RAW_STANDARD = {"kind": "c.kind", "source": "c.source", "region": "c.legal_addr
                  "tag": "c.tags", "owner": "coalesce(nullif(u.full_name, ''), u.login, '')"}
 
 
+def _raw_dims(store: Store, names: list[str], today: date
+              ) -> tuple[list[str], list[object], list[Callable[[Any], list[str]]]]:
+    """For each dimension: the DuckDB expression of its *raw* value (``k0``, ``k1`` …;
+    JSON paths are bound parameters) and the function mapping one raw value to the
+    segment values it stands for (buckets, regions, lists)."""
+    defs = {("age" if fd.key == "birth_date" else fd.key): fd
+            for fd in cf.list_fields(store, "client")}
+    kinds = {k: v[0] for k, v in CLIENT_KINDS.items()}
+    plain: dict[str, Callable[[Any], list[str]]] = {
+        "kind": lambda v: [kinds.get(v, v or NO_VALUE)], "source": lambda v: [v or NO_VALUE],
+        "owner": lambda v: [v or NO_VALUE], "region": lambda v: [region_of(v or "")],
+        "tag": lambda v: json.loads(v or "[]") or [NO_VALUE]}
+    exprs: list[str] = []
+    xargs: list[object] = []
+    fns: list[Callable[[Any], list[str]]] = []
+    for i, name in enumerate(names):
+        if name in _RAW_STANDARD:
+            exprs.append(f"{_RAW_STANDARD[name]} AS k{i}")
+            fns.append(plain[name])
+            continue
+        fd = defs[name]
+        exprs.append(f"json_extract_string(c.extra, ?) AS k{i}")
+        xargs.append(f'$."{fd.key}"')
+
+        def fn(v: Any, fd: cf.FieldDef = fd) -> list[str]:
+            return _custom_value(fd, _json_value(fd, v), today)
+        fns.append(fn)
+    return exprs, xargs, fns
+
+
 def _groups_duck(store: Store, actor: Actor, by: list[str], conds: list[tuple[str, list[str]]],
                  date_from: str | None, date_to: str | None,
                  today: date | None) -> pl.DataFrame:
@@ -249,8 +280,6 @@ def _groups_duck(store: Store, actor: Actor, by: list[str], conds: list[tuple[st
     require(actor, "client.read")
     today = today or date.today()
     names = list(dict.fromkeys([*by, *(n for n, _ in conds)]))
-    defs = {("age" if fd.key == "birth_date" else fd.key): fd
-            for fd in cf.list_fields(store, "client")}
     period, pargs = "", []
     if date_from:
         period += " AND {t}.date >= ?"
@@ -258,13 +287,7 @@ def _groups_duck(store: Store, actor: Actor, by: list[str], conds: list[tuple[st
     if date_to:
         period += " AND {t}.date <= ?"
         pargs.append(str(date_to))
-    exprs, xargs = [], []
-    for i, name in enumerate(names):
-        if name in _RAW_STANDARD:
-            exprs.append(f"{_RAW_STANDARD[name]} AS k{i}")
-        else:
-            exprs.append(f"json_extract_string(c.extra, ?) AS k{i}")
-            xargs.append(f'$."{defs[name].key}"')
+    exprs, xargs, fns = _raw_dims(store, names, today)
     head, _, tail = _DUCK_SQL.partition("SELECT c.id, ")
     sql = (head.format(period=period.format(t="s"), pay_period=period.format(t="p"))
            + "SELECT " + ", ".join(exprs)
@@ -272,24 +295,12 @@ def _groups_duck(store: Store, actor: Actor, by: list[str], conds: list[tuple[st
            " sum(coalesce(d.t, 0)) AS deals_kop, sum(coalesce(r.rev, 0)) AS revenue_kop "
            + tail[tail.index("FROM clients c"):] + " GROUP BY ALL")
     raw = analytics.query(store, actor, sql, [*pargs, *pargs, *xargs])
-    kinds = {k: v[0] for k, v in CLIENT_KINDS.items()}
-    plain: dict[str, Any] = {
-        "kind": lambda v: [kinds.get(v, v or NO_VALUE)], "source": lambda v: [v or NO_VALUE],
-        "owner": lambda v: [v or NO_VALUE], "region": lambda v: [region_of(v or "")],
-        "tag": lambda v: json.loads(v or "[]") or [NO_VALUE]}
     out = pl.DataFrame({"clients": raw["clients"].cast(pl.Int64),
                         "sales": raw["sales"].cast(pl.Int64),
                         "revenue_kop": raw["revenue_kop"].cast(pl.Int64),
                         "deals_kop": raw["deals_kop"].cast(pl.Int64)})
     columns = []
-    for i, name in enumerate(names):
-        if name in plain:
-            fn = plain[name]
-        else:
-            fd = defs[name]
-
-            def fn(v: Any, fd: cf.FieldDef = fd) -> list[str]:
-                return _custom_value(fd, _json_value(fd, v), today)
+    for i, (name, fn) in enumerate(zip(names, fns, strict=True)):
         values = raw[f"k{i}"].to_list()
         cache = {v: fn(v) for v in set(values)}
         columns.append(pl.Series(name, [cache[v] for v in values], dtype=pl.List(pl.String)))
@@ -499,12 +510,35 @@ def delete(store: Store, actor: Actor, name: str) -> None:
 def client_ids(store: Store, actor: Actor, name: str,
                engine: str = "analytics") -> list[int]:
     """Ids of the clients in the saved segment ``name``, within the actor's scope
-    (for mailings, phone lists and the lookup refresh)."""
+    (for address books, phone lists and the lookup refresh).
+
+    With the analytics engine only the raw values of the segment's own dimensions
+    are read (no sales measures), each distinct raw value is mapped once, and the
+    clients are kept by membership in the accepted raw values."""
     seg = get(store, actor, name)
     conds = _where_list(store, seg["where"])
-    frame = _filter(client_frame(store, actor, only={n for n, _ in conds}, engine=engine),
-                    conds)
-    return sorted(frame["id"].to_list())
+    if engine != "analytics":
+        frame = _filter(client_frame(store, actor, only={n for n, _ in conds},
+                                     engine=engine), conds)
+        return sorted(frame["id"].to_list())
+    from . import analytics
+
+    require(actor, "client.read")
+    names = [n for n, _ in conds]
+    exprs, xargs, fns = _raw_dims(store, names, date.today())
+    sql = ("SELECT c.id" + "".join(", " + e for e in exprs)
+           + " FROM clients c LEFT JOIN users u ON u.id = c.owner_id")
+    raw = analytics.query(store, actor, sql, xargs)
+    keep = pl.lit(True)
+    for i, ((_name, values), fn) in enumerate(zip(conds, fns, strict=True)):
+        wanted = set(values)
+        accepted = [v for v in raw[f"k{i}"].unique().to_list() if wanted & set(fn(v))]
+        col = pl.col(f"k{i}")
+        cond = col.is_in([v for v in accepted if v is not None])
+        if None in accepted:
+            cond = cond | col.is_null()
+        keep = keep & cond
+    return sorted(raw.filter(keep)["id"].cast(pl.Int64).to_list())
 
 
 def parse_where(items: list[str]) -> dict[str, list[str]]:

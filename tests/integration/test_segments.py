@@ -132,6 +132,18 @@ def test_a_saved_segment_gives_its_clients_within_the_scope(store, actor, world)
         segments.save(store, viewer, "y", {"kind": "ИП"})
 
 
+def test_segment_members_are_the_same_from_the_analytics_copy_and_from_sqlite(
+        store, actor, world) -> None:
+    ids = world["ids"]
+    cases = {"Без отрасли": ({"industry": segments.NO_VALUE}, [ids["d"]]),
+             "IT в Москве": ({"industry": "IT", "region": "Москва"}, [ids["a"]]),
+             "Коммерческие": ({"sector": "Коммерческий"}, [ids["a"], ids["c"]])}
+    for name, (where, want) in cases.items():
+        segments.save(store, actor, name, where)
+        assert segments.client_ids(store, actor, name) == want, name
+        assert segments.client_ids(store, actor, name, engine="sqlite") == want, name
+
+
 def test_builder_sums_sales_by_a_client_custom_field(store, actor, world) -> None:
     spec = ReportSpec("sales", ["client.industry"], ["count", "sum:total", "avg:total"],
                       [Filter("status", "!=", "Проиграна / отменена")])
