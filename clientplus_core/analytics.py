@@ -74,6 +74,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -528,6 +529,25 @@ def refresh(store: Store, *, force: bool = True) -> dict[str, Any]:
     eng = engine(store)
     eng.refresh(force=force, wait=True)
     return dict(eng.stats)
+
+
+def warm_up(store: Store) -> threading.Thread | None:
+    """Build (or bring up to date) the copy in a background thread, so that the first
+    report of a freshly started app does not wait for a build of a big database.
+    Off when ``CLIENTPLUS_ANALYTICS_WARMUP=0``. Errors are logged: the first report
+    then builds the copy itself and shows any error to the user."""
+    if os.environ.get("CLIENTPLUS_ANALYTICS_WARMUP", "1") == "0":
+        return None
+
+    def run() -> None:
+        try:
+            engine(store).refresh(wait=True)
+        except Exception as exc:  # noqa: BLE001 - a background task must not die loudly
+            log.warning("analytics: warm-up failed: %s", exc)
+
+    thread = threading.Thread(target=run, name="clientplus-analytics-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _reconcile(eng: Engine) -> None:

@@ -31,8 +31,13 @@ from .login import (
 
 @st.cache_resource(show_spinner=False)
 def _store(data_dir: str) -> Store:
-    """One Store per data folder (it holds only paths; connections are per call)."""
-    return open_store(data_dir)
+    """One Store per data folder (it holds only paths; connections are per call).
+    Opening it also starts building the analytics copy in the background."""
+    from clientplus_core import analytics
+
+    store = open_store(data_dir)
+    analytics.warm_up(store)
+    return store
 
 
 def get_store() -> Store:

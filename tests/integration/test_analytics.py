@@ -215,3 +215,20 @@ def test_the_sqlite3_fallback_build_gives_the_same_reports_as_the_scanner(store,
     by_polars = (reports.funnel(store, admin), reports.revenue(store, admin, "month", "paid"))
     for a, b in zip(by_scanner, by_polars, strict=True):
         assert a.to_dicts() == b.to_dicts()
+
+
+def test_the_copy_is_built_in_the_background_when_the_app_opens_the_store(
+        store, data, monkeypatch) -> None:
+    analytics.close_all()
+    monkeypatch.setenv("CLIENTPLUS_ANALYTICS_WARMUP", "0")
+    assert analytics.warm_up(store) is None
+    monkeypatch.setenv("CLIENTPLUS_ANALYTICS_WARMUP", "1")
+    thread = analytics.warm_up(store)
+    assert thread is not None
+    thread.join(timeout=60)
+    eng = analytics.engine(store)
+    assert eng.checked_at > 0 and (store.data_dir.root / analytics.COPY_NAME).exists()
+    # the first report reads the copy the warm-up built, without building again
+    built = eng.stats["build_s"]
+    reports.funnel(store, data["admin"])
+    assert eng.stats["build_s"] == built

@@ -33,6 +33,8 @@ def open_app(store, monkeypatch) -> Iterator[Callable[..., AppTest]]:
     """``open_app(page=None, actor=None, **query)``: app.py run once, then (if given)
     switched to ``page``; ``actor`` is put into the session as if signed in."""
     monkeypatch.setenv("CLIENTPLUS_DATA", str(store.data_dir.root))
+    # no background analytics build per test data folder (tests/integration covers it)
+    monkeypatch.setenv("CLIENTPLUS_ANALYTICS_WARMUP", "0")
     st.cache_resource.clear()
 
     def run(page: str | None = None, actor: Actor | None = None,
