@@ -166,6 +166,22 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
         dash_n.append(b)
     cases.append(("dashboard page: every query together", "< 1 s",
                   lambda: reports.kpis(store, admin, year), dash_s, dash_n))
+    from clientplus_core import report_builder as rb
+
+    for label, spec in (
+            ("report builder: sales by manager × month, count/sum/avg, a year",
+             rb.ReportSpec("sales", ["sale_owner", "sale_month"],
+                           ["count", "sum:total", "avg:total"], [], "2026-01-01", "2026-12-31")),
+            ("report builder: spec lines by product, sum/count, a year",
+             rb.ReportSpec("sale_lines", ["product"], ["sum:amount", "count"], [],
+                           "2026-01-01", "2026-12-31"))):
+        dsql, dparams, _cols = rb.build_sql(store, admin, spec, dialect="duckdb")
+        ctes, cparams = analytics.scoped_ctes(admin)
+        cases.append((label, "—",
+                      lambda spec=spec: rb.run(store, admin, spec),
+                      [lambda spec=spec: rb.run(store, admin, spec, engine="sqlite")],
+                      [lambda q=ctes + dsql, a=[*cparams, *dparams]: duck.execute(q, a)
+                       .fetchall()]))
     cases.append(("funnel for a year, as manager1", "—",
                   lambda: reports.funnel(store, manager, year), [], []))
     cases.append(("revenue by month (payments), a year", "—",

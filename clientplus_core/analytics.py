@@ -96,16 +96,17 @@ MAX_AGE_S = 2.0
 MEMORY_LIMIT = "700MB"
 OVERLAP_S = 60
 COPY_NAME = "analytics.duckdb"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # table in the copy -> (SQLite table, columns copied)
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "a_sales": ("sales", (
         "id", "number", "date", "client_id", "owner_id", "client_owner_id", "status_id",
         "status_at", "lost_reason", "source", "total_kop", "paid_kop", "planned_kop",
-        "overdue_from", "extra", "created_at", "updated_at", "deleted_at")),
+        "vat_kop", "overdue_from", "extra", "created_at", "updated_at", "deleted_at")),
     "a_sale_lines": ("sale_lines", (
-        "id", "sale_id", "catalogue_id", "name", "qty_milli", "amount_kop")),
+        "id", "sale_id", "catalogue_id", "name", "sku", "unit", "qty_milli", "amount_kop",
+        "vat_kop")),
     "a_payments": ("sale_payments", (
         "id", "sale_id", "kind", "date", "amount_kop", "created_at", "deleted_at")),
     "a_status_log": ("sale_status_log", (
@@ -140,7 +141,8 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _INT_COLS = {"id", "client_id", "owner_id", "client_owner_id", "status_id", "total_kop",
-             "paid_kop", "planned_kop", "sale_id", "catalogue_id", "qty_milli", "amount_kop",
+             "paid_kop", "planned_kop", "vat_kop", "sale_id", "catalogue_id", "qty_milli",
+             "amount_kop",
              "from_status_id", "to_status_id", "user_id", "sort", "is_invoiced", "is_paid",
              "is_shipped", "is_closed", "is_lost", "is_active"}
 
