@@ -21,43 +21,59 @@ st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", lay
 
 actor = resolve_actor()
 
-# (file, ru, en, icon, url path, operation needed to see it in the menu)
+# menu sections, in order: (ru, en)
+SECTIONS = [("Работа", "Work"), ("Аналитика", "Analytics"), ("Маркетинг", "Marketing"),
+            ("Справочники и настройки", "Reference and settings")]
+# (section, file, ru, en, icon, url path, operation needed to see it in the menu)
 PAGES = [
-    ("pages/clients.py", "Клиенты", "Clients", "groups", "clients", None),
-    ("pages/sales.py", "Продажи", "Sales", "point_of_sale", "sales", None),
-    ("pages/catalogue.py", "Каталог", "Catalogue", "inventory_2", "catalogue", None),
-    ("pages/search.py", "Поиск", "Search", "search", "search", None),
-    ("pages/import.py", "Импорт", "Import", "upload_file", "import", "client.import"),
-    ("pages/settings.py", "Настройки", "Settings", "settings", "settings", None),
-    ("pages/users.py", "Пользователи", "Users", "manage_accounts", "users", "users.manage"),
-    ("pages/audit.py", "Журнал действий", "Audit trail", "history", "audit", "audit.read"),
-    ("pages/trash.py", "Корзина", "Bin", "delete", "trash", "client.restore"),
-    ("pages/lookup_refresh.py", "Проверка по реестру", "Registry check", "fact_check",
-     "lookup_refresh", "lookup.refresh"),
-    ("pages/dashboard.py", "Дашборд", "Dashboard", "dashboard", "dashboard", "report.read"),
-    ("pages/reports.py", "Отчёты", "Reports", "monitoring", "reports", "report.read"),
-    ("pages/segments.py", "Сегментация", "Segmentation", "donut_small", "segments", None),
-    ("pages/builder.py", "Конструктор отчётов", "Report builder", "table_chart", "builder",
+    (0, "pages/clients.py", "Клиенты", "Clients", "groups", "clients", None),
+    (0, "pages/sales.py", "Продажи", "Sales", "point_of_sale", "sales", None),
+    (0, "pages/tasks.py", "Задачи", "Tasks", "task_alt", "tasks", "task.read"),
+    (0, "pages/search.py", "Поиск", "Search", "search", "search", None),
+    (1, "pages/dashboard.py", "Дашборд", "Dashboard", "dashboard", "dashboard", "report.read"),
+    (1, "pages/reports.py", "Отчёты", "Reports", "monitoring", "reports", "report.read"),
+    (1, "pages/segments.py", "Сегментация", "Segmentation", "donut_small", "segments", None),
+    (1, "pages/builder.py", "Конструктор отчётов", "Report builder", "table_chart", "builder",
      None),
-    ("pages/profile.py", "Профиль", "Profile", "person", "profile", None),
+    (2, "pages/addressbooks.py", "Адресные книги", "Address books", "contact_mail",
+     "addressbooks", None),
+    (2, "pages/mailings.py", "Рассылки", "Mailings", "forward_to_inbox", "mailings",
+     "mailing.manage"),
+    (2, "pages/consent.py", "Согласия и отписки", "Consent register", "how_to_reg", "consent",
+     "consent.read"),
+    (3, "pages/catalogue.py", "Каталог", "Catalogue", "inventory_2", "catalogue", None),
+    (3, "pages/import.py", "Импорт", "Import", "upload_file", "import", "client.import"),
+    (3, "pages/lookup_refresh.py", "Проверка по реестру", "Registry check", "fact_check",
+     "lookup_refresh", "lookup.refresh"),
+    (3, "pages/settings.py", "Настройки", "Settings", "settings", "settings", None),
+    (3, "pages/users.py", "Пользователи", "Users", "manage_accounts", "users", "users.manage"),
+    (3, "pages/audit.py", "Журнал действий", "Audit trail", "history", "audit", "audit.read"),
+    (3, "pages/trash.py", "Корзина", "Bin", "delete", "trash", "client.restore"),
+    (3, "pages/profile.py", "Профиль", "Profile", "person", "profile", None),
 ]
 
-pages = [st.Page("pages/client.py", title=tr("Карточка клиента", "Client card"),
-                 icon=":material/badge:", url_path="client", visibility="hidden"),
-         st.Page("pages/sale.py", title=tr("Карточка продажи", "Sale card"),
-                 icon=":material/receipt_long:", url_path="sale", visibility="hidden")]
-for path, ru, en, icon, url, op in PAGES:
+# The cards are reached from lists and links only; hidden pages go to the first
+# section, which every signed-in role sees, so no section shows without entries.
+sections: list[list[st.Page]] = [[] for _ in SECTIONS]
+sections[0] += [st.Page("pages/client.py", title=tr("Карточка клиента", "Client card"),
+                        icon=":material/badge:", url_path="client", visibility="hidden"),
+                st.Page("pages/sale.py", title=tr("Карточка продажи", "Sale card"),
+                        icon=":material/receipt_long:", url_path="sale", visibility="hidden")]
+for section, path, ru, en, icon, url, op in PAGES:
+    visible = actor is not None and (op is None or can(actor, op))
     # The registry is the start page (served at "/").
-    pages.append(st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,
-                         default=url == "clients",
-                         visibility="visible" if actor and (op is None or can(actor, op))
-                         else "hidden"))
+    sections[section if visible else 0].append(
+        st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,
+                default=url == "clients", visibility="visible" if visible else "hidden"))
 
-nav = st.navigation(pages)
+nav = st.navigation({tr(*SECTIONS[i]): pages for i, pages in enumerate(sections) if pages},
+                    expanded=True, position="sidebar" if actor is not None else "hidden")
 if actor is not None:
     with st.sidebar:
         language_switch()
         search_box()
+        from clientplus_ui.tasks_view import reminder_badge
+        reminder_badge(actor)  # due / overdue tasks: one indexed query
         st.caption(f"{actor.full_name or actor.login} · {actor.role}")
         if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
             sign_out()

@@ -73,6 +73,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "segments.manage": frozenset({"admin", "head", "manager"}),
     # analytics: dashboard, funnel, reports; record-level scope applies (analytics.py)
     "report.read": frozenset(ROLES),
+    # outreach lists (issue 7): consent register, address books, phone lists for SMS;
+    # a manager's books and lists hold only their own and shared clients
+    "consent.read": frozenset(ROLES),
+    "consent.write": frozenset({"admin", "head", "manager"}),
+    "addressbook.manage": frozenset({"admin", "head", "manager"}),
+    "phones.export": frozenset({"admin", "head", "manager"}),
+    # e-mail mailings (issue 7): a manager mails only their own and shared clients;
+    # the SMTP settings are the administrator's
+    "mailing.manage": frozenset({"admin", "head", "manager"}),
+    "mailing.send": frozenset({"admin", "head", "manager"}),
+    # organizer (issue 7): admin and head see every task; a manager sees tasks assigned
+    # to or created by them and those on clients they can see (tasks.py)
+    "task.read": frozenset(ROLES),
+    "task.write": frozenset({"admin", "head", "manager"}),
+    "settings.mail": frozenset({"admin"}),
 }
 
 

@@ -266,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     register_reports(sub)
     from .cli_segments import register as register_segments
     register_segments(sub)
+    from .cli_tasks import register as register_tasks
+    register_tasks(sub)
+    from .cli_outreach import register as register_outreach
+    register_outreach(sub)
+    from .cli_mailing import register as register_mailing
+    register_mailing(sub)
     return p
 
 

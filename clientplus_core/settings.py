@@ -18,6 +18,16 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
                                " a per-year sequence follow: ПР-2026-0001."),
     "sale_auto_status": (False, "Move a sale to \"partly paid\" / \"paid\" automatically when a"
                                " payment is recorded (otherwise the status is only suggested)."),
+    "smtp": ({"host": "", "port": 465, "security": "ssl", "login": "", "from_name": "",
+              "from_address": "", "reply_to": "", "timeout": 30},
+             "Outgoing mail server: host, port, security (ssl | starttls | none), login,"
+             " from_name, from_address, reply_to, timeout (s). The password is never stored"
+             " here: env CLIENTPLUS_SMTP_PASSWORD or .streamlit/secrets.toml [smtp] password."),
+    "mail_rate_per_minute": (60, "Mailings send at most this many messages a minute"
+                                 " (0: no limit)."),
+    "timezone": ("Europe/Moscow", "Time zone (IANA name, e.g. Europe/Moscow, Asia/Yekaterinburg)"
+                                  " in which tasks' \"today\", \"this week\" and \"overdue\""
+                                  " are computed; task times are stored in UTC."),
 }
 
 

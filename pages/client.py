@@ -15,6 +15,7 @@ from clientplus_ui import (
     get_store,
     guard,
     sales_client,
+    tasks_view,
     tr,
 )
 from clientplus_ui.common import card_tabs, kind_label, md_escape, show_flash
@@ -58,6 +59,7 @@ def requisites() -> None:
 parts = [(tr("Реквизиты", "Requisites"), requisites),
          (tr("Контакты", "Contacts"), lambda: card_contacts.render(store, actor, cid)),
          (tr("Продажи", "Sales"), lambda: sales_client.render(store, actor, cid)),
+         (tr("Задачи", "Tasks"), lambda: tasks_view.card_tab(store, actor, client_id=cid)),
          (tr("Файлы и ссылки", "Files and links"), lambda: card_files.render(store, actor, cid)),
          (tr("История", "History"), lambda: card_history.render(store, actor, cid))]
 card_tabs(parts, key="card.tab")

@@ -15,6 +15,7 @@ from clientplus_ui import (
     sales_docs,
     sales_payments,
     sales_status,
+    tasks_view,
     tr,
 )
 from clientplus_ui.common import card_tabs, show_flash
@@ -64,6 +65,7 @@ card_tabs([
     (tr("Оплаты", "Payments"), lambda: sales_payments.render(store, actor, card)),
     (tr("Документы", "Documents"), lambda: sales_docs.render(store, actor, card)),
     (tr("Контакты", "Contacts"), lambda: sales_contacts.render(store, actor, cid, sid)),
+    (tr("Задачи", "Tasks"), lambda: tasks_view.card_tab(store, actor, sale_id=sid)),
     (tr("Файлы и ссылки", "Files and links"),
      lambda: card_files.render_for(store, actor, card_files.sale_target(store, actor, sid))),
     (tr("Статусы", "Statuses"), lambda: sales_status.log(store, card)),

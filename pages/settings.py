@@ -12,17 +12,18 @@ from clientplus_ui import get_store, guard, tr
 from clientplus_ui.settings_backup import about_section, backups_section
 from clientplus_ui.settings_company import company_form, upload_limit_form
 from clientplus_ui.settings_custom_fields import section as custom_fields_section
+from clientplus_ui.settings_mail import mail_section
 from clientplus_ui.settings_sales import statuses_section, templates_section
 
 actor = guard()
 store = get_store()
 
 st.title(tr("Настройки", "Settings"))
-(company_tab, files_tab, statuses_tab, templates_tab, fields_tab, backup_tab,
+(company_tab, files_tab, statuses_tab, templates_tab, fields_tab, mail_tab, backup_tab,
  about_tab) = st.tabs([
     tr("Моя компания", "My company"), tr("Файлы", "Files"),
     tr("Статусы продаж", "Sale statuses"), tr("Шаблоны документов", "Document templates"),
-    tr("Доп. поля", "Custom fields"), tr("Резервные копии", "Backups"),
+    tr("Доп. поля", "Custom fields"), tr("Почта", "Mail"), tr("Резервные копии", "Backups"),
     tr("О программе", "About")])
 
 with company_tab:
@@ -35,6 +36,8 @@ with templates_tab:
     templates_section(store, actor)
 with fields_tab:
     custom_fields_section(store, actor)
+with mail_tab:
+    mail_section(store, actor)
 with backup_tab:
     backups_section(store, actor)
 with about_tab:

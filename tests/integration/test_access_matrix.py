@@ -14,21 +14,27 @@ import pytest
 
 from clientplus_core import (
     access,
+    addressbooks,
     analytics,
     audit,
     auth,
     catalogue,
     clients,
     company,
+    consent,
     contacts,
     custom_fields,
     documents,
     files,
+    mailing,
+    phones,
     sales,
     search,
     segments,
     settings,
+    smtp,
     statuses,
+    tasks,
 )
 from clientplus_core import users as users_mod
 from clientplus_core.access import Actor
@@ -96,6 +102,15 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "fields.manage": ADMIN,
     "segments.manage": CREATE,
     "report.read": READ,
+    "task.read": READ,
+    "task.write": WRITE,
+    "consent.read": READ,
+    "consent.write": WRITE,
+    "addressbook.manage": WRITE,
+    "phones.export": WRITE,
+    "mailing.manage": WRITE,
+    "mailing.send": WRITE,
+    "settings.mail": ADMIN,
 }
 
 
@@ -202,7 +217,62 @@ OPS: dict[str, Callable[[World, Actor, str], Any]] = {
                                                      {"kind": "Юр. лицо"}),
     "report.read": lambda w, a, k: w.sales[k] in set(analytics.query(
         w.store, a, "SELECT id FROM sales")["id"].to_list()),
+    "task.read": lambda w, a, k: tasks.get(w.store, a, _task(w, k)),
+    "task.write": lambda w, a, k: tasks.update(
+        w.store, a, (tid := _task(w, k)), {"title": "Перезвонить"},
+        tasks.get(w.store, w.actors["admin"], tid)["version"]),
+    # outreach lists (issue 7): entries, books and phone lists follow the client's scope
+    "consent.read": lambda w, a, k: consent.get(w.store, a, _consent(w, k)),
+    "consent.write": lambda w, a, k: consent.record(w.store, a, {
+        "channel": "email", "value": f"{k}@romb.ru", "client_id": w.records[k]}),
+    "addressbook.manage": lambda w, a, k: w.records[k] in addressbooks.client_ids(
+        w.store, a, addressbooks.create_book(w.store, a, "Все", {"all_clients": True})["id"]),
+    "phones.export": lambda w, a, k: bool(phones.for_clients(
+        w.store, a, [_with_phone(w, k)]).rows),
+    # e-mail mailings (issue 7): a manager previews and mails only own and shared clients
+    "mailing.manage": lambda w, a, k: mailing.preview(
+        w.store, a, mailing.create(w.store, a, {"subject": "Тема", "body_text": "Текст"})["id"],
+        {"client_id": w.records[k], "contact_id": None, "email": f"{k}@romb.ru", "name": k,
+         "sale_id": None}),
+    "mailing.send": lambda w, a, k: _mailing_send(w, a, k),
+    "settings.mail": lambda w, a, k: smtp.save_settings(w.store, a, {
+        "host": "smtp.yandex.ru", "port": 465, "security": "ssl", "from_address": "a@b.ru"}),
 }
+
+
+def _mailing_send(w: World, a: Actor, kind: str) -> bool:
+    """Send a one-recipient mailing to ``kind``'s client through a loopback server:
+    allowed only if the server really received the message."""
+    from tests.smtp_server import LoopbackSmtp
+
+    mid = mailing.create(w.store, a, {"subject": "Тема", "body_text": "Текст"})["id"]
+    with LoopbackSmtp() as srv:
+        mailing.send(w.store, a, mid, config=smtp.config_from(srv.settings(), password=""),
+                     recipients_override=[mailing.Target(w.records[kind], None,
+                                                         f"{kind}@romb.ru", kind)])
+        return srv.recipients() == [f"{kind}@romb.ru"]
+
+
+def _consent(w: World, kind: str) -> int:
+    """A consent entry linked to ``kind``'s client, recorded by the administrator."""
+    return int(consent.record(w.store, w.actors["admin"], {
+        "channel": "email", "value": f"{kind}@romb.ru", "client_id": w.records[kind]})["id"])
+
+
+def _with_phone(w: World, kind: str) -> int:
+    """``kind``'s client with a mobile phone that has a consent entry."""
+    admin, cid = w.actors["admin"], w.records[kind]
+    clients.update(w.store, admin, cid, {"phone": "+79161234567"},
+                   clients.get(w.store, admin, cid)["version"])
+    consent.record(w.store, admin, {"channel": "phone", "value": "+79161234567"})
+    return cid
+
+
+def _task(w: World, kind: str) -> int:
+    """A task of the administrator's on ``kind``'s client."""
+    return int(tasks.create(w.store, w.actors["admin"], {
+        "title": f"Задача {kind}", "due_date": "2026-12-01", "due_time": "10:00",
+        "client_id": w.records[kind]})["id"])
 
 
 def _backup(w: World, a: Actor) -> Any:
