@@ -1,5 +1,6 @@
 """Chart builders: pure functions from a report frame (:mod:`.reports`) to a plotly
-Figure. No I/O, no Streamlit; labels are passed in (the UI translates them)."""
+Figure. No I/O, no Streamlit; labels are passed in (the UI translates them): titles
+and axis titles as text, default titles by ``lang`` (``"ru"`` | ``"en"``)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,43 @@ import plotly.graph_objects as go
 import polars as pl
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 360}
+DEFAULT_TITLES = {"funnel": ("Воронка продаж", "Sales funnel"),
+                  "aging": ("Дебиторка по срокам", "Receivables by age"),
+                  "debt": ("Долг, ₽", "Debt, ₽"), "reached": ("Дошли до статуса",
+                                                              "Reached the status")}
+
+
+def _t(key: str, lang: str) -> str:
+    ru, en = DEFAULT_TITLES[key]
+    return en if lang == "en" else ru
+
+
+def _axes(fig: go.Figure, x_title: str, y_title: str) -> None:
+    if x_title:
+        fig.update_xaxes(title_text=x_title)
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
 
 
 def _floats(df: pl.DataFrame, col: str) -> list[float]:
     return [float(v or 0) for v in df[col].to_list()] if col in df.columns else []
 
 
-def funnel(df: pl.DataFrame, title: str = "Воронка продаж") -> go.Figure:
+def funnel(df: pl.DataFrame, title: str | None = None, lang: str = "ru") -> go.Figure:
     """The sales that reached each stage (``status``, ``reached_count``)."""
     fig = go.Figure(go.Funnel(y=df["status"].to_list() if df.height else [],
                               x=df["reached_count"].to_list() if df.height else [],
-                              textinfo="value+percent initial"))
-    fig.update_layout(title=title, **_LAYOUT)
+                              textinfo="value+percent initial", name=_t("reached", lang)))
+    fig.update_layout(title=_t("funnel", lang) if title is None else title, **_LAYOUT)
     return fig
 
 
 def bars(df: pl.DataFrame, x: str, y: str, title: str = "", horizontal: bool = False,
-         color: str | None = None) -> go.Figure:
-    """A bar chart of column ``y`` against ``x`` (stacked by ``color`` if given)."""
+         color: str | None = None, x_title: str = "", y_title: str = "",
+         legend_title: str = "") -> go.Figure:
+    """A bar chart of column ``y`` against ``x`` (stacked by ``color`` if given);
+    ``x_title`` / ``y_title`` name the axes of ``x`` and ``y`` (whichever way the bars
+    run), ``legend_title`` the ``color`` legend."""
     fig = go.Figure()
     groups = ([(str(k[0]), g) for k, g in df.group_by([color], maintain_order=True)]
               if color and df.height else [("", df)])
@@ -33,36 +53,47 @@ def bars(df: pl.DataFrame, x: str, y: str, title: str = "", horizontal: bool = F
         fig.add_bar(x=ys if horizontal else xs, y=xs if horizontal else ys, name=name,
                     orientation="h" if horizontal else "v")
     fig.update_layout(title=title, barmode="stack", showlegend=bool(color), **_LAYOUT)
+    if legend_title:
+        fig.update_layout(legend_title_text=legend_title)
     # keys such as "2026-01" are labels, not dates to be re-spaced on a time axis
     if horizontal:
         fig.update_yaxes(autorange="reversed", type="category")
+        _axes(fig, y_title, x_title)
     else:
         fig.update_xaxes(type="category")
+        _axes(fig, x_title, y_title)
     return fig
 
 
-def line(df: pl.DataFrame, x: str, y: str, title: str = "") -> go.Figure:
+def line(df: pl.DataFrame, x: str, y: str, title: str = "", x_title: str = "",
+         y_title: str = "") -> go.Figure:
     """A line of ``y`` over ``x`` (e.g. the running total of clients)."""
     fig = go.Figure(go.Scatter(x=[str(v) for v in df[x].to_list()] if df.height else [],
                                y=_floats(df, y), mode="lines+markers"))
     fig.update_layout(title=title, **_LAYOUT)
     fig.update_xaxes(type="category")
+    _axes(fig, x_title, y_title)
     return fig
 
 
-def aging(df: pl.DataFrame, labels: dict[str, str], title: str = "Дебиторка по срокам"
-          ) -> go.Figure:
-    """Total debt per aging bucket (the bucket columns of ``reports.debtors``)."""
+def aging(df: pl.DataFrame, labels: dict[str, str], title: str | None = None,
+          lang: str = "ru") -> go.Figure:
+    """Total debt per aging bucket (the bucket columns of ``reports.debtors``);
+    ``labels`` name the buckets (``reports.aging_labels(lang)``)."""
     keys = [k for k in labels if k in df.columns]
     totals = [sum(_floats(df, k)) for k in keys]
     fig = go.Figure(go.Bar(x=[labels[k] for k in keys], y=totals))
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=_t("aging", lang) if title is None else title, **_LAYOUT)
+    fig.update_yaxes(title_text=_t("debt", lang))
     return fig
 
 
-def pie(df: pl.DataFrame, names: str, values: str, title: str = "") -> go.Figure:
+def pie(df: pl.DataFrame, names: str, values: str, title: str = "",
+        legend_title: str = "") -> go.Figure:
     """Shares of ``values`` by ``names`` (e.g. clients by source)."""
     fig = go.Figure(go.Pie(labels=[str(v) for v in df[names].to_list()] if df.height else [],
                            values=_floats(df, values), hole=0.4))
     fig.update_layout(title=title, **_LAYOUT)
+    if legend_title:
+        fig.update_layout(legend_title_text=legend_title)
     return fig

@@ -77,7 +77,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"файл не найден: {path}")
     table = importer.read_table(path.read_bytes(), path.name)
-    mapping = importer.guess_mapping(table.headers)
+    from . import custom_fields
+
+    mapping = importer.guess_mapping(table.headers, custom_fields.list_fields(store, "client"))
     report = importer.run_import(store, actor, table, mapping, dry_run=args.dry_run)
     if args.json:
         _print_json(report.as_json())

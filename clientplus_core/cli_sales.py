@@ -3,6 +3,7 @@
 
     clientplus demo --clients N --sales M [--seed S]
     clientplus export sales -o FILE.xlsx|.csv [--status S] [--from DATE] [--to DATE]
+                            [--field KEY=VALUE | KEY>=VALUE | KEY<=VALUE | KEY~TEXT ...]
     clientplus doc SALE_NUMBER --template offer|invoice|contract|act|PATH.docx -o OUT.docx [--pdf]
     clientplus sale show SALE_NUMBER [--json]
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +66,25 @@ def _status_ids(store: Any, text: str) -> list[int]:
                 for part in text.split(",") if part.strip()]
 
 
+def field_conditions(specs: list[str] | None) -> tuple[tuple[Any, ...], ...]:
+    """``--field`` arguments as custom-field filter conditions: ``KEY=VALUE`` (equals;
+    ``KEY=A|B`` any of), ``KEY>=VALUE`` / ``KEY<=VALUE`` (a number or date range),
+    ``KEY~TEXT`` (contains)."""
+    ops = {">=": "min", "<=": "max", "~": "contains", "=": "any"}
+    out: list[tuple[Any, ...]] = []
+    for spec in specs or []:
+        m = re.match(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|~|=)(.*)$", spec)
+        if not m:
+            raise UserError(f"--field «{spec}»: нужно KEY=VALUE, KEY>=VALUE, KEY<=VALUE"
+                            " или KEY~TEXT")
+        key, op, value = m.group(1).lower(), ops[m.group(2)], m.group(3).strip()
+        if op == "any":
+            out.append((key, op, tuple(v.strip() for v in value.split("|"))))
+        else:
+            out.append((key, op, value))
+    return tuple(out)
+
+
 def cmd_export(args: argparse.Namespace, clients_cmd: Any) -> int:
     if args.what != "sales":
         return int(clients_cmd(args))
@@ -75,7 +96,8 @@ def cmd_export(args: argparse.Namespace, clients_cmd: Any) -> int:
     if fmt not in ("xlsx", "csv"):
         raise UserError("файл выгрузки должен быть .xlsx или .csv")
     f = sales.SaleFilter(statuses=_status_ids(store, args.status or ""),
-                         date_from=args.date_from, date_to=args.date_to)
+                         date_from=args.date_from, date_to=args.date_to,
+                         extra=field_conditions(getattr(args, "field", None)))
     n = sales.export_sales(store, actor, f, out, fmt)
     print(f"Выгружено сделок: {n} → {out}")
     return 0
@@ -173,6 +195,9 @@ def register(sub: Any) -> None:
         export_p.add_argument("--status", help="sales: status codes or names, comma-separated")
         export_p.add_argument("--from", dest="date_from", help="sales: from this date")
         export_p.add_argument("--to", dest="date_to", help="sales: up to this date")
+        export_p.add_argument("--field", action="append", metavar="COND",
+                              help="sales: a custom field filter KEY=VALUE (A|B any of),"
+                                   " KEY>=VALUE, KEY<=VALUE or KEY~TEXT; repeatable")
         clients_cmd = export_p.get_default("func")
         export_p.set_defaults(func=lambda a: cmd_export(a, clients_cmd))
 

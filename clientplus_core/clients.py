@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -355,12 +355,96 @@ class ClientFilter:
     sort: str = "name"
     descending: bool = False
     # custom fields (issue 6): ((key, value), …) — the value equals the field's value
-    # or is one of a multiselect's values; key and value are bound parameters
-    extra: tuple[tuple[str, object], ...] = ()
+    # or is one of a multiselect's values — or ((key, op, value), …) with an op of
+    # :data:`EXTRA_OPS` (see :func:`extra_conditions`); keys and values are bound
+    extra: tuple[tuple[Any, ...], ...] = ()
 
 
 SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
             "updated_at": "c.updated_at", "inn": "c.inn", "id": "c.id", "kind": "c.kind"}
+
+
+EXTRA_OPS = ("eq", "any", "min", "max", "contains")
+"""Custom-field filter operations: ``eq`` (equals, or a multiselect holds it), ``any``
+(one of a list of values: «любое из»), ``min`` / ``max`` (a number or date range,
+inclusive) and ``contains`` (text, case- and ё-insensitive)."""
+
+
+def fold(text: object) -> str | None:
+    """Text folded for a case- and ё-insensitive comparison."""
+    if text is None:
+        return None
+    return str(text).casefold().replace("ё", "е")
+
+
+def extra_conditions(conn: sqlite3.Connection, entity: str, alias: str,
+                     conds: Sequence[Sequence[Any]]) -> tuple[list[str], list[object]]:
+    """SQL conditions on ``{alias}.extra`` for custom-field filters of ``entity``.
+
+    Each condition is ``(key, value)`` (equals) or ``(key, op, value)``. Range and
+    text values are checked against the field's definition (a number for a number
+    field, a date for a date field); a bad one raises ValidationError naming the
+    field. Keys and values are bound parameters, never SQL text."""
+    if not conds:
+        return [], []
+    defs = {d.key: d for d in custom_fields._defs(conn, entity, active_only=False)}
+    where: list[str] = []
+    args: list[object] = []
+    for cond in conds:
+        if len(cond) == 2:
+            key, op, value = cond[0], "eq", cond[1]
+        elif len(cond) == 3:
+            key, op, value = cond
+        else:
+            raise ValidationError({"extra": "Доп. поле: условие (ключ, операция, значение)"})
+        key = str(key)
+        if op not in EXTRA_OPS:
+            raise ValidationError({f"extra.{key}": f"Доп. поле «{key}»: неизвестная операция"
+                                                   f" «{op}»"})
+        fd = defs.get(key)
+        path = f'$."{key}"'
+        if op == "eq":
+            where.append(f"EXISTS (SELECT 1 FROM json_each({alias}.extra, ?) j"
+                         " WHERE j.value = ?)")
+            args += [path, value]
+            continue
+        if fd is None:
+            raise ValidationError({f"extra.{key}": f"Доп. поле «{key}» не найдено"})
+        if op == "any":
+            values = [v for v in (value if isinstance(value, (list, tuple)) else [value])
+                      if v not in (None, "")]
+            if not values:
+                continue
+            # each value in its stored form («да» → true, «it» → «IT», 01.02.2025 → ISO)
+            one = fd if fd.type != "multiselect" else custom_fields.FieldDef(
+                fd.entity, fd.key, fd.label_ru, "select", options=fd.options)
+            try:
+                values = [custom_fields.normalise_value(one, v) for v in values]
+            except ValueError as exc:
+                raise ValidationError({f"extra.{key}": f"{fd.label_ru}: {exc}"}) from None
+            where.append(f"EXISTS (SELECT 1 FROM json_each({alias}.extra, ?) j"
+                         " WHERE j.value IN (SELECT value FROM json_each(?)))")
+            args += [path, json.dumps(values, ensure_ascii=False)]
+        elif op in ("min", "max"):
+            if value in (None, ""):
+                continue
+            if fd.type not in ("number", "date"):
+                raise ValidationError({f"extra.{key}": f"{fd.label_ru}: диапазон только для"
+                                                       " числа или даты"})
+            try:
+                bound = custom_fields.normalise_value(fd, value)
+            except ValueError as exc:
+                raise ValidationError({f"extra.{key}": f"{fd.label_ru}: {exc}"}) from None
+            where.append(f"json_extract({alias}.extra, ?) {'>=' if op == 'min' else '<='} ?")
+            args += [path, bound]
+        else:  # contains
+            needle = fold(str(value or "").strip())
+            if not needle:
+                continue
+            conn.create_function("cp_fold", 1, fold, deterministic=True)
+            where.append(f"instr(cp_fold(json_extract({alias}.extra, ?)), ?) > 0")
+            args += [path, needle]
+    return where, args
 
 
 def _where(conn: sqlite3.Connection, actor: Actor,
@@ -382,9 +466,9 @@ def _where(conn: sqlite3.Connection, actor: Actor,
     if f.created_to:
         where.append("c.created_at < date(?, '+1 day')")
         args.append(str(f.created_to))
-    for key, value in f.extra:
-        where.append("EXISTS (SELECT 1 FROM json_each(c.extra, ?) j WHERE j.value = ?)")
-        args += [f'$."{key}"', value]
+    extra_where, extra_args = extra_conditions(conn, "client", "c", f.extra)
+    where += extra_where
+    args += extra_args
     sub = search.matching_client_ids_sql(f.query)
     if sub:
         # Run the text match once and hand its ids over as one JSON parameter,

@@ -372,6 +372,23 @@ def targets(custom: Sequence[Any] = ()) -> dict[str, str]:
     return out
 
 
+def resolve_target(target: str, custom: Sequence[Any] = ()) -> str | None:
+    """The import target ``target`` names: a known target as it is, or a custom
+    field given by its key or its Russian / English label, with or without the
+    ``extra.`` prefix, case- and ``ё``-insensitively (``"industry"``,
+    ``"extra.Отрасль"``, ``"ОТРАСЛЬ"`` → ``"extra.industry"``); None when nothing fits."""
+    if target in targets(custom):
+        return target
+    name = target[len(CUSTOM_PREFIX):] if target.startswith(CUSTOM_PREFIX) else target
+    wanted = norm_header(name)
+    if not wanted:
+        return None
+    for d in custom:
+        if wanted in {norm_header(n) for n in (d.key, d.label_ru, d.label_en) if n}:
+            return CUSTOM_PREFIX + d.key
+    return None
+
+
 def _label(target: str) -> str:
     if target.startswith(CONTACT_PREFIX):
         for f in CONTACT_FIELDS:
@@ -590,11 +607,12 @@ def _validate_mapping(table: Table, mapping: Mapping[str, str | None],
     columns: list[tuple[int, str]] = []
     first_header: dict[str, str] = {}
     for i, header in enumerate(table.headers):
-        target = mapping.get(header)
-        if not target:
+        given = mapping.get(header)
+        if not given:
             continue
-        if target not in known:
-            raise UserError(f"Неизвестное поле «{target}» для столбца «{header}»")
+        target = resolve_target(str(given), custom)
+        if target is None:
+            raise UserError(f"Неизвестное поле «{given}» для столбца «{header}»")
         if target in first_header:
             raise UserError(f"Столбцы «{first_header[target]}» и «{header}» сопоставлены "
                             f"одному полю «{known[target]}»: оставьте один")

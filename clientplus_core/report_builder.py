@@ -437,10 +437,10 @@ _DATE_FMT = "DD.MM.YYYY"
 
 
 def frame_to_xlsx(frame: pl.DataFrame, headers: list[str], title: str = "Отчёт",
-                  totals: list[str] | None = None) -> bytes:
+                  totals: list[str] | None = None, total_label: str = "Итого") -> bytes:
     """A result frame as .xlsx bytes (openpyxl): bold header row, frozen panes,
     autofilter, number formats by column type (money ``#,##0.00``), and a row
-    «Итого» summing the ``totals`` columns (those where a sum makes sense).
+    «Итого» (``total_label``) summing the ``totals`` columns (where a sum makes sense).
     Text is always written as a text cell, never as a formula."""
     import io
 
@@ -483,7 +483,7 @@ def frame_to_xlsx(frame: pl.DataFrame, headers: list[str], title: str = "Отч�
     last = frame.height + 1
     if totals and frame.height:
         tr_row = last + 1
-        ws.cell(row=tr_row, column=1, value="Итого").font = bold
+        ws.cell(row=tr_row, column=1, value=total_label).font = bold
         for name in totals:
             if name not in frame.columns:
                 continue

@@ -178,6 +178,9 @@ WHERE t_out IS NOT NULL GROUP BY t.code, t.label, t.sort ORDER BY t.sort"""
 REVENUE_BY = {"month": "Месяц", "manager": "Менеджер", "product": "Товар / услуга",
               "client": "Клиент"}
 BASES = {"paid": "по оплатам", "invoiced": "по выставленным счетам"}
+REVENUE_BY_EN = {"month": "Month", "manager": "Manager", "product": "Product",
+                 "client": "Client"}
+BASES_EN = {"paid": "by payments", "invoiced": "by invoices issued"}
 
 
 def _invoice_dates() -> str:
@@ -260,6 +263,13 @@ def _period_on(p: Period, alias: str, col: str) -> tuple[str, list[object]]:
 AGING = ("not_due", "d0_30", "d31_60", "d61_90", "d90p")
 AGING_LABELS = {"not_due": "Срок не наступил", "d0_30": "0–30 дн.", "d31_60": "31–60 дн.",
                 "d61_90": "61–90 дн.", "d90p": "Более 90 дн."}
+AGING_LABELS_EN = {"not_due": "Not due yet", "d0_30": "0–30 days", "d31_60": "31–60 days",
+                   "d61_90": "61–90 days", "d90p": "Over 90 days"}
+
+
+def aging_labels(lang: str = "ru") -> dict[str, str]:
+    """The aging buckets' names in ``lang`` (``"ru"`` or ``"en"``)."""
+    return AGING_LABELS_EN if lang == "en" else AGING_LABELS
 
 
 def debtors(store: Store, actor: Actor, p: Period | None = None,
@@ -482,6 +492,46 @@ TITLES = {"funnel": "Воронка продаж", "revenue": "Выручка", 
           "sources": "Источники клиентов", "top_clients": "Топ клиентов",
           "no_contact": "Клиенты без контакта", "lost_reasons": "Проигранные по причинам",
           "stage_times": "Время на этапах"}
+# English headers of :data:`COLUMNS` (frame column -> header), per report
+HEADERS_EN: dict[str, dict[str, str]] = {
+    "funnel": {"status": "Status", "at_count": "At the status now",
+               "at_amount": "Amount at the status, ₽", "reached_count": "Reached the status",
+               "reached_amount": "Amount reached, ₽", "conversion": "Conversion to next",
+               "overall": "Conversion from start"},
+    "revenue": {"key": "Group", "count": "Count", "amount": "Revenue, ₽"},
+    "debtors": {"client": "Client", "sales": "Sales", "debt": "Debt, ₽",
+                **{k: v + ", ₽" for k, v in AGING_LABELS_EN.items()}},
+    "forecast": {"week": "Week (from Monday)", "plans": "Payments", "amount": "Expected, ₽"},
+    "growth": {"month": "Month", "source": "Source", "new": "New clients",
+               "total": "Running total"},
+    "sources": {"source": "Source", "clients": "Clients"},
+    "top_clients": {"client": "Client", "count": "Payments", "amount": "Paid, ₽"},
+    "no_contact": {"client": "Client", "manager": "Manager", "last_contact": "Last contact",
+                   "days": "Days without contact"},
+    "lost_reasons": {"reason": "Reason", "count": "Sales", "amount": "Amount, ₽"},
+    "stage_times": {"status": "Status", "count": "Transitions", "avg_days": "Average, days",
+                    "median_days": "Median, days"},
+}
+TITLES_EN = {"funnel": "Sales funnel", "revenue": "Revenue", "debtors": "Receivables",
+             "forecast": "Expected payments", "growth": "Client base growth",
+             "sources": "Client sources", "top_clients": "Top clients",
+             "no_contact": "Clients without contact", "lost_reasons": "Lost by reason",
+             "stage_times": "Time in stage"}
+TOTAL_LABEL = {"ru": "Итого", "en": "Total"}
+
+
+def header(name: str, column: str, lang: str = "ru") -> str:
+    """The header of ``column`` of report ``name`` in ``lang`` (``"ru"`` | ``"en"``)."""
+    if lang == "en" and column in HEADERS_EN.get(name, {}):
+        return HEADERS_EN[name][column]
+    return next((h for c, h, _f in COLUMNS.get(name, []) if c == column), column)
+
+
+def title(name: str, lang: str = "ru") -> str:
+    """A report's title in ``lang``."""
+    return (TITLES_EN if lang == "en" else TITLES).get(name, name)
+
+
 _SUMMED = {"int", "money"}
 _NOT_SUMMED = {("growth", "total"), ("no_contact", "days"), ("funnel", "reached_count"),
                ("funnel", "reached_amount")}
@@ -515,7 +565,7 @@ def run(store: Store, actor: Actor, name: str, p: Period | None = None, *, by: s
     raise ValidationError({"report": f"Отчёт: {', '.join(TITLES)}"})
 
 
-def totals_row(name: str, df: pl.DataFrame) -> list[object] | None:
+def totals_row(name: str, df: pl.DataFrame, lang: str = "ru") -> list[object] | None:
     """The «Итого» row of a report table (sums of count and money columns), or None
     when a total makes no sense."""
     if name in ("stage_times", "growth") or df.height == 0:
@@ -523,7 +573,7 @@ def totals_row(name: str, df: pl.DataFrame) -> list[object] | None:
     out: list[object] = []
     for i, (col, _, fmt) in enumerate(COLUMNS[name]):
         if i == 0:
-            out.append("Итого")
+            out.append(TOTAL_LABEL.get(lang, TOTAL_LABEL["ru"]))
         elif fmt in _SUMMED and (name, col) not in _NOT_SUMMED and col in df.columns:
             total = sum((v for v in df[col].to_list() if v is not None), start=Decimal(0))
             out.append(total if fmt == "money" else int(total))
@@ -532,19 +582,22 @@ def totals_row(name: str, df: pl.DataFrame) -> list[object] | None:
     return out
 
 
-def table_rows(name: str, df: pl.DataFrame) -> tuple[list[str], list[list[object]]]:
-    """(headers, rows) of a report in its column order, ready for a table or Excel."""
+def table_rows(name: str, df: pl.DataFrame, lang: str = "ru"
+               ) -> tuple[list[str], list[list[object]]]:
+    """(headers in ``lang``, rows) of a report in its column order, ready for a table
+    or Excel."""
     cols = [c for c in COLUMNS[name] if c[0] in df.columns]
-    return ([h for _, h, _ in cols],
+    return ([header(name, c, lang) for c, _, _ in cols],
             [[r[c] for c, _, _ in cols] for r in df.select([c for c, _, _ in cols])
              .iter_rows(named=True)])
 
 
-def to_xlsx(name: str, df: pl.DataFrame) -> bytes:
-    """A report as .xlsx: number formats, frozen header, totals row where it fits."""
+def to_xlsx(name: str, df: pl.DataFrame, lang: str = "ru") -> bytes:
+    """A report as .xlsx: number formats, frozen header, totals row where it fits;
+    headers, sheet title and «Итого» in ``lang``."""
     from .export import rows_to_xlsx
 
-    headers, body = table_rows(name, df)
+    headers, body = table_rows(name, df, lang)
     fmts = [f for c, _, f in COLUMNS[name] if c in df.columns]
-    return rows_to_xlsx(headers, body, sheet=TITLES[name], formats=fmts,
-                        totals=totals_row(name, df))
+    return rows_to_xlsx(headers, body, sheet=title(name, lang), formats=fmts,
+                        totals=totals_row(name, df, lang))

@@ -83,7 +83,7 @@ from typing import Any, BinaryIO
 
 from . import audit, catalogue, custom_fields, files, money, search, settings, statuses
 from .access import Actor, client_scope, require
-from .clients import Page, _conflict, check_visible
+from .clients import Page, _conflict, check_visible, extra_conditions
 from .db import Store, now_iso
 from .errors import NotFound, UserError, ValidationError
 from .textextract import extract_text
@@ -680,6 +680,9 @@ class SaleFilter:
     closed: bool | None = None
     sort: str = "date"
     descending: bool = True
+    # sale custom fields (issue 6): ((key, value), …) or ((key, op, value), …), ops as
+    # in :func:`clients.extra_conditions` (eq, any, min, max, contains)
+    extra: tuple[tuple[Any, ...], ...] = ()
 
 
 SORTABLE = {"date": "s.date", "number": "s.number", "total": "s.total_kop",
@@ -794,6 +797,12 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
         # "IN" either way, so a status-leading index can seek each status
         where.append("s.status_id IN (SELECT id FROM sale_statuses WHERE is_closed = ?)")
         args.append(1 if f.closed else 0)
+    if f.extra:
+        # custom fields: json_extract on the row the index led to (only when asked for:
+        # without such a filter the register stays on its covering indexes)
+        extra_where, extra_args = extra_conditions(conn, "sale", "s", f.extra)
+        where += extra_where
+        args += extra_args
     terms = search.normalise_query(f.query)
     if terms:
         match = search.fts_query(terms)
@@ -912,7 +921,7 @@ _LIST_COLUMNS = (
     " s.status_id, st.label AS status_label, st.code AS status_code, st.is_closed, st.is_lost,"
     " s.owner_id, u.full_name AS owner_name, s.expected_close, s.source, s.vat_mode,"
     " s.subtotal_kop, s.vat_kop, s.total_kop, s.paid_kop, s.overdue_from, s.updated_at,"
-    " s.version")
+    " s.version, s.extra")
 
 
 def _list_row(r: sqlite3.Row, on: str) -> dict[str, Any]:
@@ -921,6 +930,11 @@ def _list_row(r: sqlite3.Row, on: str) -> dict[str, Any]:
     d["paid"] = money.from_kop(d["paid_kop"])
     d["debt"] = money.from_kop(max(0, d["total_kop"] - d["paid_kop"]))
     d["is_overdue"] = bool(d["overdue_from"] and d["overdue_from"] < on)
+    try:
+        extra = json.loads(d.get("extra") or "{}")
+    except ValueError:
+        extra = {}
+    d["extra"] = extra if isinstance(extra, dict) else {}
     return d
 
 
@@ -976,13 +990,30 @@ EXPORT_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("Ожидаемая дата", "expected_close", 14), ("Источник", "source", 18))
 
 
-def _export_rows(store: Store, actor: Actor, f: SaleFilter) -> Iterator[list[object]]:
+def extra_cell(fd: custom_fields.FieldDef, value: Any) -> object:
+    """A custom field's value as an export cell: a number stays a number, a date
+    becomes a date cell, the rest the text the card shows."""
+    if value is None or value == "" or value == []:
+        return None
+    if fd.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if fd.type == "date":
+        try:
+            return date.fromisoformat(str(value)[:10])
+        except ValueError:
+            pass
+    return custom_fields.display(fd, value)
+
+
+def _export_rows(store: Store, actor: Actor, f: SaleFilter,
+                 custom: Sequence[custom_fields.FieldDef] = ()) -> Iterator[list[object]]:
     for r in iter_sales(store, actor, f):
         r["vat"] = money.from_kop(r["vat_kop"])
         r["date"] = date.fromisoformat(r["date"])
         r["expected_close"] = date.fromisoformat(r["expected_close"]) if r["expected_close"] \
             else None
-        yield [r[key] for _h, key, _w in EXPORT_COLUMNS]
+        yield [*(r[key] for _h, key, _w in EXPORT_COLUMNS),
+               *(extra_cell(fd, r["extra"].get(fd.key)) for fd in custom)]
 
 
 def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
@@ -998,13 +1029,16 @@ def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
     if fmt not in export.FORMATS:
         raise UserError(f"Формат выгрузки «{fmt}» не поддерживается: .xlsx или .csv")
     f = f or SaleFilter()
-    headers = [h for h, _k, _w in EXPORT_COLUMNS]
-    rows = _export_rows(store, actor, f)
+    # every active sale custom field, one column each after the standard ones
+    custom = custom_fields.list_fields(store, "sale")
+    headers = [*(h for h, _k, _w in EXPORT_COLUMNS), *(fd.label_ru for fd in custom)]
+    widths = [*(w for _h, _k, w in EXPORT_COLUMNS),
+              *(float(min(max(len(fd.label_ru) + 3, 12), 40)) for fd in custom)]
+    rows = _export_rows(store, actor, f, custom)
 
     def write(stream: Any) -> int:
         if fmt == "xlsx":
-            return export._write_xlsx(stream, headers, rows, [w for _h, _k, w in EXPORT_COLUMNS],
-                                      "Сделки")
+            return export._write_xlsx(stream, headers, rows, widths, "Сделки")
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
             return export.rows_to_csv(text, headers, rows)

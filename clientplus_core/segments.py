@@ -566,7 +566,9 @@ def to_xlsx(store: Store, frame: pl.DataFrame, by: list[str], lang: str = "ru") 
 
     multi = any(d.multi for d in dimensions(store) if d.name in by)
     totals = ["sales", "revenue"] if multi else ["clients", "sales", "revenue"]
-    return frame_to_xlsx(frame, headers(store, by, lang), "Сегменты", totals)
+    return frame_to_xlsx(frame, headers(store, by, lang),
+                         "Segments" if lang == "en" else "Сегменты", totals,
+                         "Total" if lang == "en" else "Итого")
 
 
 def chart(frame: pl.DataFrame, by: list[str], measure: str = "clients",

@@ -297,7 +297,8 @@ def manual_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
         found = clients.list_clients(store, actor, ClientFilter(query=q.strip()), 1, 30).rows
         opts = {c["id"]: c["name"] for c in found}
         picked = st.multiselect(tr("Клиенты", "Clients"), list(opts), key="ab.manual.pick",
-                                format_func=lambda i: opts.get(i, str(i)))
+                                format_func=lambda i: opts.get(i, str(i)),
+                                placeholder=tr("Выберите…", "Choose…"))
         c1, c2 = st.columns(2)
         if c1.button(tr("Добавить в книгу", "Add to book"), key="ab.manual.add",
                      disabled=not picked, icon=":material/person_add:"):
@@ -316,7 +317,8 @@ def manual_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
                       for m in members], hide_index=True, width="stretch", key="ab.manual.list")
         by_id = {m["client_id"]: m["name"] for m in members}
         clear = st.multiselect(tr("Снять ручную отметку", "Clear the manual mark"), list(by_id),
-                               key="ab.manual.clear", format_func=lambda i: by_id.get(i, str(i)))
+                               key="ab.manual.clear", format_func=lambda i: by_id.get(i, str(i)),
+                               placeholder=tr("Выберите…", "Choose…"))
         if st.button(tr("Снять отметку", "Clear mark"), key="ab.manual.clear.go",
                      disabled=not clear):
             ab.set_manual(store, actor, book["id"], clear, "clear")

@@ -17,7 +17,7 @@ from clientplus_core.access import Actor
 from clientplus_core.db import Store
 from clientplus_core.reports import Period
 
-from .i18n import tr
+from .i18n import lang, tr
 from .widgets import show_error, xlsx_download
 
 
@@ -103,20 +103,33 @@ def report_block(store: Store, actor: Actor, name: str, p: Period,
         return None
     if chart is not None and df.height:
         st.plotly_chart(chart(df), key=f"{key}.chart")
-    headers, body = reports.table_rows(name, df)
+    headers, body = reports.table_rows(name, df, lang())
     if not body:
         st.info(tr("Нет данных за выбранный период", "No data for the chosen period"))
     else:
         spec = [c for c in reports.COLUMNS[name] if c[0] in df.columns]
         cols = [c for c, _, _ in spec]
         shown = display_frame(df.select(cols))
-        config = {h: st.column_config.NumberColumn(format=_FORMATS[f])
-                  for _, h, f in spec if f in _FORMATS}
+        config = {reports.header(name, c, lang()): st.column_config.NumberColumn(
+            format=_FORMATS[f]) for c, _, f in spec if f in _FORMATS}
         st.dataframe(shown.rename(dict(zip(cols, headers, strict=True))), hide_index=True,
                      column_config=config, key=f"{key}.table")
-    xlsx_download(tr("Скачать Excel", "Download Excel"), reports.to_xlsx(name, df),
+    xlsx_download(tr("Скачать Excel", "Download Excel"), reports.to_xlsx(name, df, lang()),
                   f"{name}.xlsx", key=f"{key}.xlsx")
     return df
+
+
+def _h(name: str, column: str) -> str:
+    """A report column's header in the UI language (for chart axes)."""
+    return reports.header(name, column, lang())
+
+
+def _funnel(df: pl.DataFrame) -> go.Figure:
+    return charts.funnel(df, lang=lang())
+
+
+def _aging(df: pl.DataFrame) -> go.Figure:
+    return charts.aging(df, reports.aging_labels(lang()), lang=lang())
 
 
 def _money(v: object) -> str:
@@ -154,16 +167,19 @@ def dashboard(store: Store, actor: Actor) -> None:
     with left:
         st.subheader(tr("Выручка по месяцам", "Revenue by month"))
         report_block(store, actor, "revenue", p,
-                     lambda df: charts.bars(df, "key", "amount"), "dash.revenue")
+                     lambda df: charts.bars(df, "key", "amount",
+                                            x_title=tr("Месяц", "Month"),
+                                            y_title=_h("revenue", "amount")), "dash.revenue")
         st.subheader(tr("Дебиторка по срокам", "Receivables by age"))
-        report_block(store, actor, "debtors", p,
-                     lambda df: charts.aging(df, reports.AGING_LABELS), "dash.debtors")
+        report_block(store, actor, "debtors", p, _aging, "dash.debtors")
     with right:
         st.subheader(tr("Воронка продаж", "Sales funnel"))
-        report_block(store, actor, "funnel", p, charts.funnel, "dash.funnel")
+        report_block(store, actor, "funnel", p, _funnel, "dash.funnel")
         st.subheader(tr("Источники новых клиентов", "Sources of new clients"))
         report_block(store, actor, "sources", p,
-                     lambda df: charts.pie(df, "source", "clients"), "dash.sources")
+                     lambda df: charts.pie(df, "source", "clients",
+                                           legend_title=_h("sources", "source")),
+                     "dash.sources")
 
 
 REPORT_TABS: list[tuple[str, str, str]] = [
@@ -180,38 +196,54 @@ def reports_page(store: Store, actor: Actor) -> None:
     caption = st.empty()
     tabs = st.tabs([tr(ru, en) for _, ru, en in REPORT_TABS])
     with tabs[0]:
-        report_block(store, actor, "funnel", p, charts.funnel, "rep.funnel")
+        report_block(store, actor, "funnel", p, _funnel, "rep.funnel")
         st.subheader(tr("Проигранные по причинам", "Lost by reason"))
         report_block(store, actor, "lost_reasons", p,
-                     lambda df: charts.bars(df, "reason", "count", horizontal=True), "rep.lost")
+                     lambda df: charts.bars(df, "reason", "count", horizontal=True,
+                                            x_title=_h("lost_reasons", "reason"),
+                                            y_title=_h("lost_reasons", "count")), "rep.lost")
         st.subheader(tr("Время на этапах, дней", "Time in stage, days"))
         report_block(store, actor, "stage_times", p,
-                     lambda df: charts.bars(df, "status", "avg_days"), "rep.stages")
+                     lambda df: charts.bars(df, "status", "avg_days",
+                                            x_title=_h("stage_times", "status"),
+                                            y_title=_h("stage_times", "avg_days")),
+                     "rep.stages")
     with tabs[1]:
         c1, c2 = st.columns(2)
+        by_labels = reports.REVENUE_BY_EN if lang() == "en" else reports.REVENUE_BY
+        bases = reports.BASES_EN if lang() == "en" else reports.BASES
         by = c1.selectbox(tr("Группировка", "Group by"), list(reports.REVENUE_BY),
-                          format_func=lambda k: reports.REVENUE_BY[k], key="rep.rev.by")
+                          format_func=by_labels.__getitem__, key="rep.rev.by")
         basis = c2.radio(tr("База", "Basis"), list(reports.BASES), horizontal=True,
-                         format_func=lambda k: reports.BASES[k], key="rep.rev.basis")
+                         format_func=bases.__getitem__, key="rep.rev.basis")
         report_block(store, actor, "revenue", p,
-                     lambda df: charts.bars(df, "key", "amount", horizontal=by != "month"),
+                     lambda df: charts.bars(df, "key", "amount", horizontal=by != "month",
+                                            x_title=by_labels[by],
+                                            y_title=_h("revenue", "amount")),
                      "rep.revenue", by=by, basis=basis)
     with tabs[2]:
-        report_block(store, actor, "debtors", p,
-                     lambda df: charts.aging(df, reports.AGING_LABELS), "rep.debtors")
+        report_block(store, actor, "debtors", p, _aging, "rep.debtors")
     with tabs[3]:
         weeks = st.number_input(tr("Недель вперёд", "Weeks ahead"), 1, 52, 8, key="rep.weeks")
         report_block(store, actor, "forecast", p,
-                     lambda df: charts.bars(df, "week", "amount"), "rep.forecast",
+                     lambda df: charts.bars(df, "week", "amount", x_title=_h("forecast", "week"),
+                                            y_title=_h("forecast", "amount")), "rep.forecast",
                      weeks=int(weeks))
     with tabs[4]:
         report_block(store, actor, "growth", p,
-                     lambda df: charts.bars(df, "month", "new", color="source"), "rep.growth")
+                     lambda df: charts.bars(df, "month", "new", color="source",
+                                            x_title=_h("growth", "month"),
+                                            y_title=_h("growth", "new"),
+                                            legend_title=_h("growth", "source")), "rep.growth")
         report_block(store, actor, "sources", p,
-                     lambda df: charts.pie(df, "source", "clients"), "rep.sources")
+                     lambda df: charts.pie(df, "source", "clients",
+                                           legend_title=_h("sources", "source")),
+                     "rep.sources")
     with tabs[5]:
         report_block(store, actor, "top_clients", p,
-                     lambda df: charts.bars(df, "client", "amount", horizontal=True),
+                     lambda df: charts.bars(df, "client", "amount", horizontal=True,
+                                            x_title=_h("top_clients", "client"),
+                                            y_title=_h("top_clients", "amount")),
                      "rep.top")
     with tabs[6]:
         days = st.number_input(tr("Дней без контакта", "Days without contact"), 1, 3650, 30,

@@ -44,7 +44,8 @@ def _load_saved(store: Store, actor: Actor) -> None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.selectbox(tr("Сохранённый отчёт", "Saved report"), [r["name"] for r in saved],
-                        index=None, key="rb.saved")
+                        index=None, key="rb.saved",
+                        placeholder=tr("Выберите…", "Choose…"))
     if c2.button(tr("Открыть", "Open"), key="rb.open", disabled=not name):
         spec = rb.load(store, actor, str(name))
         for k in [k for k in st.session_state if str(k).startswith("rb.f.")]:
@@ -64,11 +65,14 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
     """The report form; returns the spec when «Построить» is pressed."""
     _load_saved(store, actor)
     entities = list(rb.ENTITIES)
+    # option labels fixed now: a format function may be called outside this run
+    entity_labels = {e: tr(rb.ENTITIES[e].label_ru, rb.ENTITIES[e].label_en) for e in entities}
     entity = st.selectbox(tr("Что считаем", "Entity"), entities, key="rb.f.entity",
-                          format_func=lambda e: tr(rb.ENTITIES[e].label_ru,
-                                                   rb.ENTITIES[e].label_en))
+                          format_func=entity_labels.__getitem__)
     fields = rb.fields(store, entity)
     by_name = {f.name: f for f in fields}
+    field_labels = {n: _label(f) for n, f in by_name.items()}
+    chart_labels = {k: tr(*v) for k, v in rb.CHART_TYPES.items()}
     measures = _measures(fields)
     for key, allowed in (("rb.f.dims", by_name), ("rb.f.measures", measures)):
         if key in st.session_state:  # drop choices of another entity
@@ -77,11 +81,13 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
         c1, c2 = st.columns(2)
         dims = c1.multiselect(tr("Разрезы (группировка)", "Dimensions (group by)"),
                               list(by_name), key="rb.f.dims", max_selections=3,
-                              format_func=lambda n: _label(by_name[n]))
+                              format_func=field_labels.__getitem__,
+                              placeholder=tr("Выберите…", "Choose…"))
         chosen = c2.multiselect(tr("Показатели", "Measures"), list(measures),
                                 default=None if "rb.f.measures" in st.session_state
                                 else ["count"], key="rb.f.measures",
-                                format_func=lambda m: measures[m])
+                                format_func=lambda m: measures[m],
+                                placeholder=tr("Выберите…", "Choose…"))
         st.markdown("**" + tr("Условия", "Filters") + "**")
         filters: list[rb.Filter] = []
         for i in range(N_FILTERS):
@@ -89,7 +95,7 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
             fname = c1.selectbox(tr("Поле", "Field"), list(by_name), index=None,
                                  key=f"rb.f.field{i}", label_visibility="collapsed",
                                  placeholder=tr("— поле —", "— field —"),
-                                 format_func=lambda n: _label(by_name[n]))
+                                 format_func=field_labels.__getitem__)
             op = c2.selectbox(tr("Условие", "Operator"), list(rb.OPERATORS),
                               key=f"rb.f.op{i}", label_visibility="collapsed",
                               format_func=lambda o: rb.OPERATORS[o][0])
@@ -103,7 +109,7 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
         period = c1.date_input(tr("Период", "Period"), value=(), format="DD.MM.YYYY",
                                key="rb.f.period")
         c2.selectbox(tr("Диаграмма", "Chart"), list(rb.CHART_TYPES), key=f"rb.chart.{lang()}",
-                     format_func=lambda k: tr(*rb.CHART_TYPES[k]))
+                     format_func=chart_labels.__getitem__)
         run = st.form_submit_button(tr("Построить", "Build"), type="primary",
                                     icon=":material/play_arrow:")
     if not run:
@@ -139,7 +145,8 @@ def result(store: Store, actor: Actor, spec: rb.ReportSpec) -> None:
     totals = [c for c, (_, agg) in zip(frame.columns, _aggs(spec), strict=True)
               if agg in ("count", "sum")] if spec.dimensions else []
     xlsx_download(tr("Скачать Excel", "Download Excel"),
-                  rb.frame_to_xlsx(frame, heads, tr("Отчёт", "Report"), totals),
+                  rb.frame_to_xlsx(frame, heads, tr("Отчёт", "Report"), totals,
+                                   tr("Итого", "Total")),
                   "report.xlsx", key="rb.xlsx")
     if can(actor, "segments.manage"):
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

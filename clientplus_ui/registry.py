@@ -23,7 +23,7 @@ from clientplus_core.fields import CLIENT_KINDS
 from clientplus_core.validation import format_phone
 
 from .common import kind_label, lkey, md_escape
-from .i18n import tr
+from .i18n import lang, tr
 from .widgets import fmt_dt, show_error, xlsx_download
 
 PAGE_SIZE = 50
@@ -77,32 +77,69 @@ def filter_bar(store: Store, actor: Actor) -> ClientFilter:
     return f
 
 
-def custom_filters(store: Store) -> tuple[tuple[str, object], ...]:
-    """«Доп. поля»: filters by list and yes/no custom fields, and the custom fields
-    to show as extra columns (remembered under :data:`CF_COLUMNS_KEY`)."""
-    defs = cf.list_fields(store, "client")
+def custom_filters(store: Store, entity: str = "client", prefix: str = "reg",
+                   columns_key: str = CF_COLUMNS_KEY) -> tuple[tuple[Any, ...], ...]:
+    """«Доп. поля»: the custom fields of ``entity`` to show as extra columns
+    (remembered under ``columns_key``) and a filter for each, by type: a list
+    (a multiselect field: «любое из»), yes/no, a number or date range («от» / «до»),
+    text «содержит». Returns the conditions for ``ClientFilter.extra`` /
+    ``SaleFilter.extra`` (the core checks the values and names a bad one)."""
+    defs = cf.list_fields(store, entity)
     if not defs:
-        st.session_state[CF_COLUMNS_KEY] = []
+        st.session_state[columns_key] = []
         return ()
     keep = {"persist_state": "session"}
-    out: list[tuple[str, object]] = []
+    out: list[tuple[Any, ...]] = []
+    any_label, yes, no = tr("Все", "Any"), tr("да", "yes"), tr("нет", "no")
     with st.expander(tr("Доп. поля", "Custom fields")):
         names = {d.key: d for d in defs}
+        labels = {d.key: d.label(lang()) for d in defs}  # fixed now: format_func runs later
         shown = st.multiselect(tr("Показать столбцы", "Show columns"), list(names),
-                               key="reg.cf.columns", format_func=lambda k: names[k].label_ru,
-                               **keep)
-        st.session_state[CF_COLUMNS_KEY] = [names[k] for k in shown if k in names]
-        choosable = [d for d in defs if d.type in ("select", "multiselect", "bool")]
+                               key=f"{prefix}.cf.columns", format_func=labels.__getitem__,
+                               **keep, placeholder=tr("Выберите…", "Choose…"))
+        st.session_state[columns_key] = [names[k] for k in shown if k in names]
         cols = st.columns(3)
-        for i, d in enumerate(choosable):
-            options: list[object] = [None, *(d.options if d.type != "bool" else (True, False))]
-            value = cols[i % 3].selectbox(
-                md_escape(d.label_ru), options, key=lkey(f"reg.cf.{d.key}"),
-                format_func=lambda v: tr("Все", "Any") if v is None else
-                (tr("да", "yes") if v is True else tr("нет", "no")) if isinstance(v, bool)
-                else str(v), **keep)
-            if value is not None:
-                out.append((d.key, value))
+        for i, d in enumerate(defs):
+            col, label, base = cols[i % 3], md_escape(labels[d.key]), f"{prefix}.cf.{d.key}"
+            if d.type in ("select", "bool"):
+                options: list[object] = [None, *(d.options if d.type != "bool"
+                                                 else (True, False))]
+                value = col.selectbox(
+                    label, options, key=lkey(base),
+                    format_func=lambda v: any_label if v is None else
+                    (yes if v is True else no) if isinstance(v, bool) else str(v), **keep)
+                if value is not None:
+                    out.append((d.key, value))
+            elif d.type == "multiselect":
+                picked = col.multiselect(label, list(d.options), key=base, **keep,
+                                         placeholder=tr("любое из…", "any of…"))
+                if picked:
+                    out.append((d.key, "any", tuple(picked)))
+            elif d.type == "text":
+                text = col.text_input(label, key=base, **keep,
+                                      placeholder=tr("содержит…", "contains…"))
+                if (text or "").strip():
+                    out.append((d.key, "contains", text.strip()))
+            else:  # number or date: a range
+                with col.container():
+                    st.caption(label)
+                    lo_col, hi_col = st.columns(2)
+                    if d.type == "date":
+                        lo: Any = lo_col.date_input(tr("с", "from"), value=None,
+                                                    key=f"{base}.min", format="DD.MM.YYYY",
+                                                    **keep)
+                        hi: Any = hi_col.date_input(tr("по", "to"), value=None,
+                                                    key=f"{base}.max", format="DD.MM.YYYY",
+                                                    **keep)
+                        lo, hi = _iso(lo), _iso(hi)
+                    else:
+                        lo = lo_col.text_input(tr("от", "from"), key=f"{base}.min", **keep)
+                        hi = hi_col.text_input(tr("до", "to"), key=f"{base}.max", **keep)
+                        lo, hi = (lo or "").strip(), (hi or "").strip()
+                    if lo:
+                        out.append((d.key, "min", lo))
+                    if hi:
+                        out.append((d.key, "max", hi))
     return tuple(out)
 
 
@@ -146,9 +183,14 @@ def table_rows(page: Page) -> list[dict[str, Any]]:
         tr("Метки", "Tags"): ", ".join(r["tags"]),
         tr("Ответственный", "Owner"): r.get("owner_name") or "",
         tr("Создан", "Created"): fmt_dt(r["created_at"])[:10],
-        **{d.label_ru: cf.display(d, (r.get("extra") or {}).get(d.key))
-           for d in st.session_state.get(CF_COLUMNS_KEY) or []},
+        **custom_cells(r, CF_COLUMNS_KEY),
     } for r in page.rows]
+
+
+def custom_cells(row: dict[str, Any], columns_key: str) -> dict[str, str]:
+    """The custom-field columns chosen in «Доп. поля» for one table row."""
+    return {d.label(lang()): cf.display(d, (row.get("extra") or {}).get(d.key))
+            for d in st.session_state.get(columns_key) or []}
 
 
 def table(page: Page) -> int | None:

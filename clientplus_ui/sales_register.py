@@ -31,6 +31,7 @@ PAGE_SIZE = 50
 PAGE_KEY = "sreg.page"
 SIG_KEY = "sreg.filter_sig"
 XLSX_KEY = "sreg.xlsx"
+CF_COLUMNS_KEY = "sreg.cf.shown"  # the sale custom fields shown as columns («Доп. поля»)
 SORTS = {"date": ("Дата", "Date"), "number": ("Номер", "Number"), "total": ("Сумма", "Total"),
          "updated_at": ("Дата изменения", "Updated"),
          "expected_close": ("Ожидаемая дата", "Expected close")}
@@ -94,7 +95,8 @@ def filter_bar(store: Store, actor: Actor) -> SaleFilter:
                    amount_min=(amount_min or "").strip() or None,
                    amount_max=(amount_max or "").strip() or None, payment=payment or None,
                    closed={"open": False, "closed": True}.get(closed or ""), sort=sort,
-                   descending=bool(desc))
+                   descending=bool(desc),
+                   extra=registry.custom_filters(store, "sale", "sreg", CF_COLUMNS_KEY))
     registry.first_page_on_new_filter(astuple(f), SIG_KEY, PAGE_KEY)
     return f
 
@@ -114,9 +116,11 @@ def sums(page: SalesPage) -> None:
     m[3].metric(tr("Долг", "Debt"), rub(page.sums.get("debt")))
 
 
-def table_rows(rows: list[dict[str, Any]], with_client: bool = True) -> list[dict[str, Any]]:
+def table_rows(rows: list[dict[str, Any]], with_client: bool = True,
+               custom: bool = False) -> list[dict[str, Any]]:
     """Register rows as the table shows them (plain text; money formatted by the core;
-    ⚠ marks an overdue debt)."""
+    ⚠ marks an overdue debt); ``custom`` adds the sale custom fields chosen in
+    «Доп. поля» as columns."""
     return [{
         tr("Номер", "Number"): r["number"],
         tr("Дата", "Date"): day(r["date"]),
@@ -127,12 +131,15 @@ def table_rows(rows: list[dict[str, Any]], with_client: bool = True) -> list[dic
         tr("Сумма", "Total"): rub(r["total"], sign=False),
         tr("Долг", "Debt"): ("⚠ " if r["is_overdue"] else "")
         + (rub(r["debt"], sign=False) if r["debt"] else ""),
+        **(registry.custom_cells(r, CF_COLUMNS_KEY) if custom else {}),
     } for r in rows]
 
 
-def table(rows: list[dict[str, Any]], key: str, with_client: bool = True) -> int | None:
-    """Render the table; return the id of the sale the user clicked, if any."""
-    view = table_rows(rows, with_client)
+def table(rows: list[dict[str, Any]], key: str, with_client: bool = True,
+          custom: bool | None = None) -> int | None:
+    """Render the table; return the id of the sale the user clicked, if any. The
+    register's own table (key ``sreg.*``) shows the columns chosen in «Доп. поля»."""
+    view = table_rows(rows, with_client, key.startswith("sreg.") if custom is None else custom)
     widths = {tr("Номер", "Number"): 85, tr("Дата", "Date"): 80, tr("Клиент", "Client"): 170,
               tr("Название", "Title"): 140, tr("Статус", "Status"): 130,
               tr("Ответственный", "Owner"): 100, tr("Сумма", "Total"): 95,

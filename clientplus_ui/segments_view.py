@@ -32,18 +32,20 @@ def choose(store: Store, actor: Actor) -> dict[str, Any]:
     """Dimensions, period and a saved segment to narrow to; returns the choice."""
     dims = {d.name: d for d in segments.dimensions(store)}
     names = list(dims)
+    # option labels fixed now: a format function may be called outside this run
+    labels = {n: _dim_label(dims, n) for n in [NONE, *names]}
     c1, c2, c3, c4 = st.columns(4)
     first = c1.selectbox(tr("Разрез", "Dimension"), names, key=f"seg.by1.{lang()}",
-                         format_func=lambda n: _dim_label(dims, n))
+                         format_func=labels.__getitem__)
     second = c2.selectbox(tr("Второй разрез", "Second dimension"),
                           [NONE, *[n for n in names if n != first]], key=f"seg.by2.{lang()}",
-                          format_func=lambda n: _dim_label(dims, n))
+                          format_func=labels.__getitem__)
     period = c3.date_input(tr("Период продаж", "Sales period"), value=(), format="DD.MM.YYYY",
                            key="seg.period")
     saved = {s["name"]: s for s in segments.list_segments(store, actor)}
+    everyone = tr("— все клиенты —", "— all clients —")
     within = c4.selectbox(tr("Только сегмент", "Only the segment"), [NONE, *saved],
-                          key="seg.within",
-                          format_func=lambda n: n or tr("— все клиенты —", "— all clients —"))
+                          key="seg.within", format_func=lambda n: n or everyone)
     by = [first] + ([second] if second else [])
     start, end = (list(period) + [None, None])[:2] if isinstance(period, (list, tuple)) \
         else (period, None)
@@ -126,7 +128,8 @@ def saved_list(store: Store, actor: Actor) -> None:
     if mine and can(actor, "segments.manage"):
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         victim = c1.selectbox(tr("Удалить сегмент", "Remove a segment"), mine, index=None,
-                              key="seg.delete.pick")
+                              key="seg.delete.pick",
+                              placeholder=tr("Выберите…", "Choose…"))
         if c2.button(tr("Удалить", "Delete"), key="seg.delete", disabled=not victim):
             segments.delete(store, actor, str(victim))
             flash(tr(f"Сегмент «{md_escape(victim)}» удалён", "Segment deleted"))

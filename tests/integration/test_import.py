@@ -329,3 +329,51 @@ def test_a_viewer_may_not_import(store, actor):
     users.create(store, "vera", "Вера", "viewer")
     with pytest.raises(UserError):
         run_import(store, users.get_actor(store, "vera"), Table(["A"], [["x"]]), {"A": "name"})
+
+
+# --- custom fields: by key or by label, case- and ё-insensitively ----------------------
+
+@pytest.fixture
+def industry(store, actor):
+    from clientplus_core import custom_fields
+
+    custom_fields.enable_preset(store, actor, "client", "industry")
+    custom_fields.define(store, actor, {"entity": "client", "key": "segment_code",
+                                        "label_ru": "Ёмкость рынка", "label_en": "Market size",
+                                        "type": "number"})
+    return custom_fields.list_fields(store, "client")
+
+
+@pytest.mark.parametrize("headers", [
+    ["Наименование", "Отрасль", "Ёмкость рынка"],          # the labels
+    ["Наименование", "industry", "segment_code"],           # the keys
+    ["Наименование", "ОТРАСЛЬ", "емкость  РЫНКА"],          # case, ё and spaces
+    ["Наименование", "Industry", "Market size"],            # the English labels
+])
+def test_custom_field_columns_are_guessed_by_key_or_label(store, actor, industry, headers):
+    table = Table(headers, [["ООО «Сталь»", "производство", "1 500"]])
+    mapping = guess_mapping(table.headers, industry)
+    assert mapping[headers[1]] == "extra.industry"
+    assert mapping[headers[2]] == "extra.segment_code"
+    report = run_import(store, actor, table, mapping)
+    assert (report.created, report.errors) == (1, [])
+    assert by_name(store, actor)["ООО «Сталь»"]["extra"] == {"industry": "Производство",
+                                                            "segment_code": 1500}
+
+
+@pytest.mark.parametrize("target", ["extra.industry", "industry", "Отрасль", "extra.ОТРАСЛЬ",
+                                    "industry ", "INDUSTRY", "Industry"])
+def test_an_explicit_mapping_may_name_a_custom_field_by_key_or_label(store, actor, industry,
+                                                                    target):
+    table = Table(["Имя", "Сфера"], [["ООО «Торг»", "Торговля"]])
+    report = run_import(store, actor, table, {"Имя": "name", "Сфера": target})
+    assert (report.created, report.errors) == (1, [])
+    assert by_name(store, actor)["ООО «Торг»"]["extra"] == {"industry": "Торговля"}
+
+
+def test_two_columns_naming_one_custom_field_differently_are_refused(store, actor, industry):
+    table = Table(["A", "B", "C"], [["x", "IT", "IT"]])
+    with pytest.raises(UserError, match="одному полю"):
+        run_import(store, actor, table, {"A": "name", "B": "industry", "C": "Отрасль"})
+    with pytest.raises(UserError, match="Неизвестное поле «Отраслевой»"):
+        run_import(store, actor, table, {"A": "name", "B": "Отраслевой", "C": None})

@@ -290,3 +290,16 @@ def test_the_sqlite_path_gives_the_same_segments_as_the_analytics_copy(store, ac
         exact = segments.pivot(store, who, by, date_from="2026-01-01", date_to="2026-12-31",
                                engine="sqlite")
         assert sorted(table(fast)) == sorted(table(exact))
+
+
+def test_the_cli_import_fills_client_custom_fields_by_label(store, actor, tmp_path) -> None:
+    from clientplus_core.cli import main
+
+    cf.enable_preset(store, actor, "client", "industry")
+    label = next(fd.label_ru for fd in cf.list_fields(store, "client") if fd.key == "industry")
+    csv = tmp_path / "clients.csv"
+    csv.write_text(f"Наименование;{label.upper()}\nООО «Импорт»;IT\n", encoding="utf-8")
+    assert main(["--data-dir", str(store.data_dir.root), "import", "clients", str(csv)]) == 0
+    page = clients.list_clients(store, actor, clients.ClientFilter(query="Импорт"))
+    assert [r["name"] for r in page.rows] == ["ООО «Импорт»"]
+    assert clients.get(store, actor, page.rows[0]["id"])["extra"] == {"industry": "IT"}

@@ -118,3 +118,44 @@ def test_a_script_in_a_name_stays_text(registry, make_client):
     at = registry()
     assert names(at) == ["<script>alert(1)</script>"]
     assert not any("<script>" in m.value for m in at.markdown)
+
+
+# --- client custom fields: number / date ranges and text «содержит» -------------------
+
+@pytest.fixture
+def with_fields(store, actor, make_client):
+    from clientplus_core import custom_fields as cf
+
+    cf.enable_preset(store, actor, "client", "headcount")
+    cf.define(store, actor, {"entity": "client", "key": "since", "label_ru": "Клиент с",
+                             "type": "date"})
+    cf.define(store, actor, {"entity": "client", "key": "note", "label_ru": "Пометка",
+                             "type": "text"})
+    make_client(name="Малая", extra={"headcount": 8, "since": "2020-01-10", "note": "Ёж"})
+    make_client(name="Средняя", extra={"headcount": 120, "since": "2023-06-01",
+                                       "note": "сеть магазинов"})
+    make_client(name="Пустая")
+
+
+@pytest.mark.parametrize(("widget", "key", "value", "expected"), [
+    ("text_input", "reg.cf.headcount.min", "50", ["Средняя"]),
+    ("text_input", "reg.cf.headcount.max", "50", ["Малая"]),
+    ("date_input", "reg.cf.since.min", dt.date(2021, 1, 1), ["Средняя"]),
+    ("date_input", "reg.cf.since.max", dt.date(2021, 1, 1), ["Малая"]),
+    ("text_input", "reg.cf.note", "МАГАЗ", ["Средняя"]),
+    ("text_input", "reg.cf.note", "еж", ["Малая"]),
+])
+def test_the_registry_filters_by_number_date_and_text_custom_fields(registry, with_fields,
+                                                                    widget, key, value,
+                                                                    expected):
+    at = registry()
+    getattr(at, widget)(key=key).set_value(value).run()
+    assert not at.exception
+    assert names(at) == expected
+
+
+def test_a_bad_custom_range_is_named_on_the_page(registry, with_fields):
+    at = registry()
+    at.text_input(key="reg.cf.headcount.min").set_value("десяток").run()
+    assert not at.exception
+    assert any("Численность сотрудников" in e.value for e in at.error)

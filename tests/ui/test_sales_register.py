@@ -135,3 +135,89 @@ def test_the_sales_pages_speak_english(open_app, three):
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
     assert "Sale statuses" in [t.label for t in at.tabs]
+
+
+# --- sale custom fields: «Доп. поля» columns and filters ------------------------------
+
+@pytest.fixture
+def with_fields(store, actor, make_client):
+    from clientplus_core import custom_fields as cf
+
+    for data in ({"key": "discount", "label_ru": "Скидка клиента", "label_en": "Client discount",
+                  "type": "number"},
+                 {"key": "deadline", "label_ru": "Срок", "type": "date"},
+                 {"key": "gifts", "label_ru": "Подарки", "type": "multiselect",
+                  "options": ["Кружка", "Ручка"]},
+                 {"key": "vip", "label_ru": "VIP", "type": "bool"},
+                 {"key": "bonus", "label_ru": "Бонус", "type": "text"}):
+        cf.define(store, actor, {**data, "entity": "sale"})
+    c = make_client(name="ООО «Альфа»")
+    for title, extra in (("Первая", {"discount": 5, "deadline": "2026-02-01", "vip": True,
+                                     "gifts": ["Кружка"], "bonus": "Ёлка"}),
+                         ("Вторая", {"discount": 15, "deadline": "2026-05-01", "vip": False,
+                                     "gifts": ["Ручка", "Кружка"]}),
+                         ("Третья", {})):
+        sales.create(store, actor, {"client_id": c["id"], "title": title, "lines": LINES,
+                                    "date": "2026-03-01", "extra": extra})
+
+
+def titles(at) -> list[str]:
+    return sorted(at.dataframe[0].value["Название"]) if at.dataframe else []
+
+
+def test_a_sale_custom_field_is_shown_as_an_optional_column(open_app, with_fields):
+    at = open_app("pages/sales.py")
+    assert "Скидка клиента" not in at.dataframe[0].value.columns
+    at.multiselect(key="sreg.cf.columns").set_value(["discount", "deadline"]).run()
+    table = at.dataframe[0].value
+    assert dict(zip(table["Название"], table["Скидка клиента"], strict=True)) == {
+        "Первая": "5", "Вторая": "15", "Третья": ""}
+    assert dict(zip(table["Название"], table["Срок"], strict=True))["Вторая"] == "01.05.2026"
+
+
+@pytest.mark.parametrize(("widget", "key", "value", "expected"), [
+    ("text_input", "sreg.cf.discount.min", "10", ["Вторая"]),
+    ("text_input", "sreg.cf.discount.max", "10", ["Первая"]),
+    ("date_input", "sreg.cf.deadline.min", "2026-04-01", ["Вторая"]),
+    ("date_input", "sreg.cf.deadline.max", "2026-04-01", ["Первая"]),
+    ("multiselect", "sreg.cf.gifts", ["Ручка"], ["Вторая"]),
+    ("multiselect", "sreg.cf.gifts", ["Кружка"], ["Вторая", "Первая"]),
+    ("selectbox", "sreg.cf.vip.ru", False, ["Вторая"]),
+    ("text_input", "sreg.cf.bonus", "ёлк", ["Первая"]),
+])
+def test_the_register_filters_by_each_kind_of_custom_field(open_app, with_fields, widget, key,
+                                                          value, expected):
+    import datetime as dt
+
+    at = open_app("pages/sales.py")
+    if widget == "date_input":
+        value = dt.date.fromisoformat(value)
+    getattr(at, widget)(key=key).set_value(value).run()
+    assert not at.exception
+    assert titles(at) == expected
+
+
+def test_a_bad_number_in_a_custom_range_is_named_not_raised(open_app, with_fields):
+    at = open_app("pages/sales.py")
+    at.text_input(key="sreg.cf.discount.min").set_value("много").run()
+    assert not at.exception
+    assert any("Скидка клиента" in e.value for e in at.error)
+
+
+def test_the_excel_export_has_the_custom_columns_of_the_filtered_sales(open_app, with_fields):
+    at = open_app("pages/sales.py")
+    at.text_input(key="sreg.cf.discount.min").set_value("10").run()
+    press(at, "Подготовить Excel")
+    _sig, data = at.session_state["sreg.xlsx"]
+    ws = load_workbook(io.BytesIO(data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[0]
+    assert [r[header.index("Название")] for r in rows[1:]] == ["Вторая"]
+    assert rows[1][header.index("Скидка клиента")] == 15
+    assert rows[1][header.index("Срок")].date().isoformat() == "2026-05-01"
+
+
+def test_custom_columns_take_the_english_label(open_app, with_fields):
+    at = open_app("pages/sales.py", state={"ui.lang": "en"})
+    at.multiselect(key="sreg.cf.columns").set_value(["discount"]).run()
+    assert "Client discount" in at.dataframe[0].value.columns
