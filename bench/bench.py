@@ -534,11 +534,11 @@ def fmt(v: float | None, digits: int = 1) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    out = ["| metric | n | p50 ms | p95 ms | target | baseline | ratio | ok |",
+    out = ["| metric | n | p50 ms | p95 ms | target | baseline ms | ratio (baseline / ours) | ok |",
            "|---|---:|---:|---:|---|---:|---:|:-:|"]
     for r in rows:
         ok = "—" if r.ok is None else ("✅" if r.ok else "❌")
-        ratio = f"{r.ratio:.0f}×" if r.ratio else "—"
+        ratio = (f"{r.ratio:.0f}×" if r.ratio >= 10 else f"{r.ratio:.2f}×") if r.ratio else "—"
         out.append(f"| {r.metric} | {r.n} | {fmt(r.p50, 2)} | {fmt(r.p95, 2)} | {r.target} |"
                    f" {fmt(r.baseline, 1)} | {ratio} | {ok} |")
     return "\n".join(out)

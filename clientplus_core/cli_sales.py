@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .cli_common import store_actor as _store_actor
 from .errors import UserError
 
 
@@ -31,14 +32,6 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def _store_actor(args: argparse.Namespace) -> tuple[Any, Any]:
-    from . import users
-    from .db import open_store
-
-    store = open_store(args.data_dir)
-    login = getattr(args, "user", None)
-    actor = users.get_actor(store, login) if login else users.ensure_local_admin(store)
-    return store, actor
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -20,17 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .cli_common import store_actor as _store_actor
 from .errors import UserError
-
-
-def _store_actor(args: argparse.Namespace) -> tuple[Any, Any]:
-    from . import users
-    from .db import open_store
-
-    store = open_store(args.data_dir)
-    login = getattr(args, "user", None)
-    actor = users.get_actor(store, login) if login else users.ensure_local_admin(store)
-    return store, actor
 
 
 def report_subparsers(sub: Any) -> Any:

@@ -14,15 +14,7 @@ import argparse
 import json
 from typing import Any
 
-
-def _store_actor(args: argparse.Namespace) -> tuple[Any, Any]:
-    from . import users
-    from .db import open_store
-
-    store = open_store(args.data_dir)
-    login = getattr(args, "user", None)
-    actor = users.get_actor(store, login) if login else users.ensure_local_admin(store)
-    return store, actor
+from .cli_common import store_actor as _store_actor
 
 
 def cmd_remind(args: argparse.Namespace) -> int:

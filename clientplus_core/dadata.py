@@ -32,7 +32,6 @@ import json
 import os
 import queue
 import threading
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any, Protocol
 
 import requests
 
+from . import config
 from .errors import UserError
 
 DEFAULT_URL = "https://suggestions.dadata.ru/suggestions/api/4_1/rs"
@@ -85,25 +85,12 @@ class NoToken(UserError):
 
 def secrets_files() -> list[Path]:
     """Where ``secrets.toml`` is looked for: the working directory, then the project."""
-    out: list[Path] = []
-    for root in (Path.cwd(), PROJECT_ROOT):
-        path = root / ".streamlit" / "secrets.toml"
-        if path not in out:
-            out.append(path)
-    return out
+    return config.secrets_files(PROJECT_ROOT)
 
 
 def _secrets_section(files: list[Path]) -> dict[str, Any]:
     """The ``[dadata]`` table of the first readable secrets file (``{}`` if none)."""
-    for path in files:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-        section = data.get("dadata")
-        if isinstance(section, dict):
-            return section
-    return {}
+    return config.secrets_section("dadata", files)
 
 
 def _number(raw: object, default: float, minimum: float) -> float:

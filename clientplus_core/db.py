@@ -38,6 +38,19 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` on an open connection (``ROLLBACK`` and
+    re-raise on any error): all or nothing."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class Store:
     """The data folder plus helpers to open connections to its database."""
 
@@ -64,14 +77,8 @@ class Store:
         """A connection inside one immediate transaction: all or nothing."""
         conn = connect(self.db_path)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
         finally:
             conn.close()
 

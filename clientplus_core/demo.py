@@ -33,7 +33,7 @@ from faker import Faker
 from . import audit, clients, contacts, files, search, users
 from . import sales as sales_mod
 from .access import Actor
-from .db import Store, connect
+from .db import Store, connect, transaction
 from .money import line_amount_kop, line_vat_kop
 from .textextract import extract_text
 from .validation import account_key_digit
@@ -609,16 +609,7 @@ def _bulk_connection(store: Store) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), like :meth:`Store.write`."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+_transaction = transaction  # BEGIN IMMEDIATE … COMMIT on the bulk connection
 
 
 def _write_chunk(bulk: sqlite3.Connection, chunk: _Chunk,

@@ -867,7 +867,7 @@ def _short_transactions(store: Store) -> tuple[Callable[..., Any], Callable[[], 
     each write still its own short ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction."""
     from contextlib import contextmanager
 
-    from .db import connect
+    from .db import connect, transaction
 
     conn = connect(store.db_path)
 
@@ -876,13 +876,8 @@ def _short_transactions(store: Store) -> tuple[Callable[..., Any], Callable[[], 
         if read:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     return tx, conn.close
 

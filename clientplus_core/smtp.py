@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from . import config
 from .db import Store
 from .errors import UserError
 
@@ -88,24 +88,13 @@ class SmtpConfig:
 
 
 def secrets_files() -> list[Path]:
-    out: list[Path] = []
-    for root in (Path.cwd(), PROJECT_ROOT):
-        path = root / ".streamlit" / "secrets.toml"
-        if path not in out:
-            out.append(path)
-    return out
+    """Where ``secrets.toml`` is looked for: the working directory, then the project."""
+    return config.secrets_files(PROJECT_ROOT)
 
 
 def _secrets_section(files: list[Path] | None = None) -> dict[str, Any]:
-    for path in secrets_files() if files is None else files:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-        section = data.get("smtp")
-        if isinstance(section, dict):
-            return section
-    return {}
+    """The ``[smtp]`` table of the first readable secrets file (``{}`` if none)."""
+    return config.secrets_section("smtp", secrets_files() if files is None else files)
 
 
 def password_source(files: list[Path] | None = None) -> str:
