@@ -419,7 +419,13 @@ def test_a_deleted_sale_leaves_register_and_search_and_the_head_restores_it(stor
 
 def test_sales_of_a_deleted_client_leave_the_register(store, actor, make_sale, client):
     make_sale()
+    other = clients.create(store, actor, {"name": "ООО «Живой»"}, allow_duplicate=True)
+    kept = sales.create(store, actor, {"client_id": other["id"], "title": "Живая сделка",
+                                       "lines": [{"name": "Стул", "qty": 1, "price": 10}]})
     clients.delete(store, actor, client["id"])
+    for f in (SaleFilter(), SaleFilter(query="сделка"), SaleFilter(amount_min=1)):
+        assert [r["id"] for r in sales.list_sales(store, actor, f).rows] == [kept["id"]], f
+    sales.delete(store, actor, kept["id"])
     assert sales.list_sales(store, actor).total == 0
     clients.restore(store, actor, client["id"])
     assert sales.list_sales(store, actor).total == 1
@@ -643,7 +649,9 @@ def test_every_register_filter_combination_gives_what_a_plain_scan_gives(store, 
                and (f.payment != "unpaid" or r["paid_kop"] < r["total_kop"])
                and (f.payment != "overdue" or (r["overdue_from"] or "9") < date.today().isoformat())
                and (f.closed is None or r["status_id"] in closed_ids[int(f.closed)])
-               and (not f.query or f.query.lower() in line_of[r["id"]])]
+               and (not f.query or f.query.lower() in line_of[r["id"]])
+               and (f.amount_min is None or r["total_kop"] >= int(f.amount_min) * 100)
+               and (f.amount_max is None or r["total_kop"] <= int(f.amount_max) * 100)]
         key = {"date": "date", "total": "total_kop"}[f.sort]
         out.sort(key=lambda r: (r[key], r["id"]), reverse=f.descending)
         return [r["id"] for r in out]
@@ -651,10 +659,11 @@ def test_every_register_filter_combination_gives_what_a_plain_scan_gives(store, 
     options = itertools.product(
         [(), (6,), (6, 9)], [None, m1.id], [None, shared["id"]], [None, "2026-04-01"],
         [None, "paid", "unpaid", "overdue"], [None, True, False], ["date", "total"],
-        ["", "стеллаж"])
-    for sts, owner, client, since, payment, closed, sort, text in options:
+        ["", "стеллаж"], [(None, None), ("2000", "9000"), ("5000", None)])
+    for sts, owner, client, since, payment, closed, sort, text, (lo, hi) in options:
         f = SaleFilter(statuses=sts, owner_id=owner, client_id=client, date_from=since,
-                       payment=payment, closed=closed, sort=sort, query=text)
+                       payment=payment, closed=closed, sort=sort, query=text,
+                       amount_min=lo, amount_max=hi)
         for actor in (head, m1):
             want = expected(actor, f)
             page = sales.list_sales(store, actor, f, page_size=5)
