@@ -14,13 +14,12 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core import clients, contacts, sales
+from clientplus_core import contacts, sales
 from clientplus_core.access import Actor, can
-from clientplus_core.clients import ClientFilter
 from clientplus_core.db import Store
 from clientplus_core.errors import ConflictError, UserError
 
-from . import custom_inputs
+from . import custom_inputs, widgets
 from .common import Snapshot, confirm_action, conflict_notice, flash, lkey, md_escape
 from .i18n import tr
 from .sales_common import (
@@ -54,24 +53,7 @@ def snapshot(sale_id: int | None) -> Snapshot:
 
 def client_picker(store: Store, actor: Actor, preset: int | None) -> int | None:
     """Search and pick the client of a new sale (``?client=`` preselects it)."""
-    c1, c2 = st.columns([2, 3])
-    query = c1.text_input(tr("Найти клиента", "Find a client"), key="sf.new.client_q",
-                          placeholder=tr("Наименование, ИНН, телефон…", "Name, INN, phone…"))
-    try:
-        rows = clients.list_clients(store, actor, ClientFilter(query=query or ""), page=1,
-                                    page_size=50).rows
-        options = {r["id"]: r["name"] for r in rows}
-        current = preset or st.session_state.get(NEW_CLIENT_KEY)
-        if current and current not in options:
-            options = {current: clients.get(store, actor, int(current))["name"], **options}
-    except UserError as exc:
-        show_error(exc)
-        return None
-    if preset and st.session_state.get(NEW_CLIENT_KEY) not in options:
-        st.session_state[NEW_CLIENT_KEY] = preset
-    return c2.selectbox(tr("Клиент", "Client"), list(options), index=None,
-                        format_func=lambda i: options.get(i, f"№{i}"), key=NEW_CLIENT_KEY,
-                        placeholder=tr("Выберите клиента", "Choose a client"))
+    return widgets.client_picker(store, actor, NEW_CLIENT_KEY, preset)
 
 
 def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any], client_id: int,

@@ -22,7 +22,7 @@ from clientplus_core.errors import UserError
 
 from .common import card_tabs, confirm_action, flash, md_escape
 from .i18n import lang, tr
-from .widgets import show_error, xlsx_download
+from .widgets import client_picker, show_error, xlsx_download
 
 MONTHS_RU = ("Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август",
              "Сентябрь", "Октябрь", "Ноябрь", "Декабрь")
@@ -218,6 +218,9 @@ def new_task(store: Store, actor: Actor, prefix: str, *, client_id: int | None =
     if not can(actor, "task.write"):
         return
     with st.expander(tr("Новая задача", "New task"), icon=":material/add_task:"):
+        if client_id is None and sale_id is None:  # the Tasks page: link a client if wanted
+            client_id = client_picker(store, actor, f"{prefix}.client",
+                                      label=tr("Клиент (необязательно)", "Client (optional)"))
         if task_form(store, actor, prefix, None, client_id=client_id, sale_id=sale_id):
             st.rerun()
 

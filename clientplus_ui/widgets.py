@@ -99,3 +99,30 @@ def fmt_dt(value: Any) -> str:
     if len(s) >= 10:
         return f"{s[8:10]}.{s[5:7]}.{s[0:4]}"
     return s
+
+
+def client_picker(store: Any, actor: Any, key: str, preset: int | None = None,
+                  label: str | None = None) -> int | None:
+    """Find a client by name, INN or phone and pick it (a select box over the 50 best
+    matches of what is typed; ``preset`` preselects one). Returns the client id."""
+    from clientplus_core import clients
+    from clientplus_core.clients import ClientFilter
+
+    c1, c2 = st.columns([2, 3])
+    query = c1.text_input(tr("Найти клиента", "Find a client"), key=f"{key}_q",
+                          placeholder=tr("Наименование, ИНН, телефон…", "Name, INN, phone…"))
+    try:
+        rows = clients.list_clients(store, actor, ClientFilter(query=query or ""), page=1,
+                                    page_size=50).rows
+        options = {r["id"]: r["name"] for r in rows}
+        current = preset or st.session_state.get(key)
+        if current and current not in options:
+            options = {current: clients.get(store, actor, int(current))["name"], **options}
+    except UserError as exc:
+        show_error(exc)
+        return None
+    if preset and st.session_state.get(key) not in options:
+        st.session_state[key] = preset
+    return c2.selectbox(label or tr("Клиент", "Client"), list(options), index=None,
+                        format_func=lambda i: options.get(i, f"№{i}"), key=key,
+                        placeholder=tr("Выберите клиента", "Choose a client"))

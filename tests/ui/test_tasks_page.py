@@ -72,6 +72,23 @@ def test_create_a_task_from_the_page_then_complete_a_repeating_one(open_app, sto
     assert "следующая —" in shown(at)
 
 
+def test_a_task_made_on_the_page_can_be_linked_to_a_client_found_by_name(open_app, store,
+                                                                         actor, make_client):
+    wanted = make_client(name="ООО «Вектор»")
+    make_client(name="ООО «Другой»")
+    at = open_app("pages/tasks.py")
+    at.text_input(key="tasks.new.client_q").input("Вектор")
+    at.run()
+    at.selectbox(key="tasks.new.client").select(wanted["id"])
+    at.run()
+    at.text_input(key="tasks.new.form.new.0.title").input("Отправить договор")
+    press(at, "Создать задачу")
+    [t] = tasks.list_tasks(store, actor, "all")
+    assert (t["title"], t["client_id"]) == ("Отправить договор", wanted["id"])
+    assert [r["title"] for r in tasks.list_tasks(store, actor, "all",
+                                                 client_id=wanted["id"])] == ["Отправить договор"]
+
+
 def test_an_empty_title_is_named_and_nothing_is_saved(open_app, store, actor):
     at = open_app("pages/tasks.py")
     press(at, "Создать задачу")
