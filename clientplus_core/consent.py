@@ -22,7 +22,7 @@ from typing import Any
 from . import audit
 from .access import Actor, client_scope, require
 from .db import Store, now_iso
-from .errors import ConflictError, NotFound, ValidationError
+from .errors import AccessDenied, ConflictError, NotFound, ValidationError
 from .textnorm import clean
 from .validation import check_email, check_phone
 
@@ -233,10 +233,27 @@ def _auto_link(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
         values["contact_id"], values["client_id"] = row[0], row[1]
 
 
+OPTOUT_LIFTERS = ("admin", "head")
+
+
+def _guard_optout(actor: Actor | None, old: Mapping[str, Any] | sqlite3.Row | None,
+                  new_status: str | None) -> None:
+    """An opt-out is the person's own decision (152-ФЗ): only the head or the
+    administrator may lift it (turn it into a consent or delete it); every change
+    stays in the audit log either way."""
+    if old is None or old["status"] != "optout" or new_status == "optout":
+        return
+    if actor is None or actor.role not in OPTOUT_LIFTERS:
+        raise AccessDenied(f"«{old['value']}» отказался от рассылок"
+                           f" ({optout_reason(old)}): снять отказ может только руководитель"
+                           " или администратор")
+
+
 def _upsert(conn: sqlite3.Connection, actor: Actor | None, values: dict[str, Any],
             action: str) -> dict[str, Any]:
     ts = now_iso()
     old = lookup(conn, values["channel"], values["value"])
+    _guard_optout(actor, old, values["status"])
     if old is None:
         _auto_link(conn, values)
         cur = conn.execute(
@@ -350,6 +367,7 @@ def update(store: Store, actor: Actor, entry_id: int, data: Mapping[str, Any],
             raise NotFound(f"Запись №{entry_id} реестра согласий не найдена")
         if row["version"] != version:
             raise ConflictError("Запись уже изменил другой пользователь — обновите страницу")
+        _guard_optout(actor, row, values["status"])
         other = lookup(conn, values["channel"], values["value"])
         if other is not None and other["id"] != entry_id:
             raise ValidationError({"value": f"Адрес / телефон: для «{values['value']}» уже"
@@ -373,6 +391,7 @@ def delete(store: Store, actor: Actor, entry_id: int) -> None:
     """Remove an entry (its history stays in the audit log)."""
     require(actor, "consent.write")
     current = get(store, actor, entry_id)
+    _guard_optout(actor, current, None)
     with store.write() as conn:
         conn.execute("DELETE FROM consents WHERE id = ?", (entry_id,))
         audit.record(conn, actor, "consent.delete", "consent", entry_id, current["client_id"],
@@ -418,7 +437,11 @@ def import_rows(store: Store, actor: Actor, rows: Iterable[Mapping[str, Any]],
             except ValidationError as exc:
                 errors.append(f"строка {i}: {exc}")
                 continue
-            _upsert(conn, actor, values, "consent.import")
+            try:
+                _upsert(conn, actor, values, "consent.import")
+            except AccessDenied as exc:
+                errors.append(f"строка {i}: {exc}")
+                continue
             saved += 1
     return saved, errors
 

@@ -433,3 +433,31 @@ def test_an_unlinked_optout_is_linked_to_the_client_and_follows_its_scope(w, sto
     assert "only@m2.ru" not in m1_now
     assert "only@m2.ru" in {e["value"] for e in consent.list_entries(store, m2)}
     assert consent.list_entries(store, actor, text="only@")[0]["client_id"] == c["id"]
+
+
+def test_only_the_head_or_the_administrator_lifts_an_optout(w, store, actor):
+    from clientplus_core.errors import AccessDenied
+
+    consent.record_optout(store, None, "email", "alpha@alpha.ru", "ссылка отписки")
+    entry = consent.list_entries(store, actor, channel="email", status="optout")[0]
+    assert entry["value"] == "alpha@alpha.ru"
+    # a manager may neither turn it into a consent nor delete it, by any path
+    with pytest.raises(AccessDenied, match="снять отказ может только руководитель"):
+        consent.record(store, w.m1, {"channel": "email", "value": "alpha@alpha.ru",
+                                     "status": "consent", "source": "звонок"})
+    with pytest.raises(AccessDenied):
+        consent.update(store, w.m1, entry["id"], {"status": "consent"}, entry["version"])
+    with pytest.raises(AccessDenied):
+        consent.delete(store, w.m1, entry["id"])
+    saved, errors = consent.import_rows(store, w.m1, [
+        {"channel": "email", "value": "alpha@alpha.ru", "status": "consent"}])
+    assert saved == 0 and errors and errors[0].startswith("строка 2:")
+    assert consent.get(store, actor, entry["id"])["status"] == "optout"
+    # the manager may still record more opt-outs; the head lifts one
+    consent.record(store, w.m1, {"channel": "email", "value": "alpha@alpha.ru",
+                                 "status": "optout", "source": "письмо"})
+    head = users.create(store, "boss", "Руководитель", "head")
+    fresh = consent.get(store, actor, entry["id"])
+    consent.update(store, head, entry["id"], {"status": "consent", "source": "звонок"},
+                   fresh["version"])
+    assert consent.get(store, actor, entry["id"])["status"] == "consent"
