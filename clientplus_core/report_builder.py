@@ -133,6 +133,10 @@ AGGREGATES: dict[str, tuple[str, str]] = {
     "count_distinct": ("Уникальных", "Distinct"),
 }
 # operator -> (label, SQL template with {f} for the field expression, value arity)
+OPERATOR_LABELS_EN = {"=": "equals", "!=": "not equal", ">": "greater than",
+                      ">=": "at least", "<": "less than", "<=": "at most",
+                      "contains": "contains", "in": "one of", "empty": "is empty",
+                      "not_empty": "is not empty"}
 OPERATORS: dict[str, tuple[str, str, str]] = {
     "=": ("равно", "{f} = ?", "one"),
     "!=": ("не равно", "({f} IS NULL OR {f} <> ?)", "one"),

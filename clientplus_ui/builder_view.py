@@ -73,6 +73,7 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
     by_name = {f.name: f for f in fields}
     field_labels = {n: _label(f) for n, f in by_name.items()}
     chart_labels = {k: tr(*v) for k, v in rb.CHART_TYPES.items()}
+    op_labels = {o: tr(v[0], rb.OPERATOR_LABELS_EN[o]) for o, v in rb.OPERATORS.items()}
     measures = _measures(fields)
     for key, allowed in (("rb.f.dims", by_name), ("rb.f.measures", measures)):
         if key in st.session_state:  # drop choices of another entity
@@ -98,7 +99,7 @@ def form(store: Store, actor: Actor) -> rb.ReportSpec | None:
                                  format_func=field_labels.__getitem__)
             op = c2.selectbox(tr("Условие", "Operator"), list(rb.OPERATORS),
                               key=f"rb.f.op{i}", label_visibility="collapsed",
-                              format_func=lambda o: rb.OPERATORS[o][0])
+                              format_func=op_labels.__getitem__)
             value = c3.text_input(tr("Значение", "Value"), key=f"rb.f.value{i}",
                                   label_visibility="collapsed",
                                   placeholder=tr("значение (для «одно из» — через запятую)",

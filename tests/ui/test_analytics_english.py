@@ -98,3 +98,7 @@ def test_the_builder_in_english(open_app, store, actor):
     table = frame_with(at, "Industry", "Count", "Sum: Sale total")
     assert [(r["Industry"], r["Count"], float(r["Sum: Sale total"]))
             for r in table.to_dict("records")] == [("IT", 1, 1000.0), ("Финансы", 1, 500.0)]
+    ops = at.selectbox(key="rb.f.op0")
+    assert list(ops.options) == [
+        "equals", "not equal", "greater than", "at least", "less than", "at most",
+        "contains", "one of", "is empty", "is not empty"]
