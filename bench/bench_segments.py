@@ -61,6 +61,54 @@ def timed(fn, runs: int = 5) -> float:
     return statistics.median(times)
 
 
+# the reference query, run by SQLite itself and by DuckDB on the copy's native tables
+CUSTOM_PIVOT = """WITH d AS (SELECT s.client_id, count(*) AS n, sum(s.total_kop) AS t
+    FROM {s} s JOIN {t} st ON st.id = s.status_id
+    WHERE st.is_lost = 0 AND s.deleted_at IS NULL GROUP BY s.client_id),
+r AS (SELECT s.client_id, sum(p.amount_kop) AS rev FROM {p} p
+    JOIN {s} s ON s.id = p.sale_id JOIN {t} st ON st.id = s.status_id
+    WHERE st.is_lost = 0 AND p.kind = 'fact' AND s.deleted_at IS NULL GROUP BY s.client_id)
+SELECT {j}(c.extra, '$.industry') AS k0, {j}(c.extra, '$.sector') AS k1, count(*),
+    sum(coalesce(d.n, 0)), sum(coalesce(d.t, 0)), sum(coalesce(r.rev, 0))
+FROM {c} c LEFT JOIN d ON d.client_id = c.id LEFT JOIN r ON r.client_id = c.id
+WHERE c.deleted_at IS NULL GROUP BY 1, 2"""
+
+
+def measure(folder: Path = Path("/tmp/clientplus-bench-segments"), n_clients: int = 100_000,
+            n_sales: int = 1_000_000, reps: int = 5) -> list[dict[str, object]]:
+    """The issue's "segmentation by two custom fields with revenue" row in the format of
+    bench_analytics (engine ms, SQLite ms, DuckDB-native ms, both ratios), on a data
+    set whose clients carry custom fields (generated once into ``folder``)."""
+    import sqlite3
+
+    from clientplus_core import analytics
+
+    if not (folder / "clientplus.db").exists():
+        print("segments: generating the custom-field data set …", file=sys.stderr, flush=True)
+        generate(folder, n_clients, n_sales)
+    store = open_store(folder)
+    admin = users.ensure_local_admin(store)
+    analytics.refresh(store)
+    by = ["industry", "sector"]
+    segments.pivot(store, admin, by)  # warm
+    eng = timed(lambda: segments.pivot(store, admin, by), runs=reps)
+    sq = sqlite3.connect(store.db_path)
+    names = {"s": "sales", "t": "sale_statuses", "p": "sale_payments", "c": "clients"}
+    sql_ms = timed(lambda: sq.execute(CUSTOM_PIVOT.format(j="json_extract", **names))
+                   .fetchall(), runs=max(1, reps // 2))
+    sq.close()
+    cur = analytics.engine(store).con.cursor()
+    duck = {"s": "a_sales", "t": "a_statuses", "p": "a_payments", "c": "a_clients"}
+    native = timed(lambda: cur.execute(CUSTOM_PIVOT.format(j="json_extract_string", **duck))
+                   .fetchall(), runs=reps)
+    cur.close()
+    return [{"metric": "segmentation by 2 custom fields (industry × sector) with revenue",
+             "engine": eng, "sqlite": sql_ms, "native": native,
+             "ratio_sqlite": sql_ms / eng, "ratio_native": eng / native,
+             "target": "< 500 ms; ≥5× SQLite; ≤3× native",
+             "note": f"{n_clients:,} clients with custom fields, {n_sales:,} sales ({folder})"}]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("folder", nargs="?", default="/tmp/clientplus-bench-segments")
