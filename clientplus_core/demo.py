@@ -1292,7 +1292,30 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
                      f"Демо-данные: {counts['sales']} сделок, {counts['sale_lines']} строк,"
                      f" {counts['payments']} платежей", dict(counts, seed=seed))
     counts["tasks"] = generate_tasks(store, seed=seed, anchor=anchor.date())
+    counts["mailings"] = generate_outreach(store)
     return counts
+
+
+DEMO_REMINDER = (
+    "Здравствуйте, {{ contact.first_name or client.name }}!\n\n"
+    "Напоминаем: по счёту к продаже № {{ sale.number }} за {{ client.name }} числится"
+    " задолженность {{ debt }}. Если оплата уже отправлена, просто не обращайте внимания"
+    " на это письмо.\n\nС уважением,\n{{ manager.name }}")
+
+
+def generate_outreach(store: Store) -> int:
+    """A live address book «Выставлен счёт, не оплачено» and a draft payment reminder
+    over it, so the outreach pages show what they are for (only when there are none)."""
+    from . import addressbooks, mailing
+
+    admin = users.ensure_local_admin(store)
+    if addressbooks.list_books(store, admin):
+        return 0
+    book = addressbooks.create_book(store, admin, "Выставлен счёт, не оплачено",
+                                    {"invoiced_unpaid": True})
+    mailing.create(store, admin, {"book_id": book["id"], "body_text": DEMO_REMINDER,
+                                  "subject": "Напоминание об оплате счёта № {{ sale.number }}"})
+    return 1
 
 
 DEMO_TASKS = ("Позвонить и уточнить потребность", "Отправить коммерческое предложение",

@@ -163,3 +163,23 @@ def test_an_interrupted_bulk_load_is_healed_and_the_register_still_answers(tmp_p
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master"
                                             " WHERE type = 'index'")}
     assert {"ix_sales_reg_date", "ix_sale_lines_sale", "ix_interactions_client"} <= names
+
+
+def test_the_demo_ships_a_payment_reminder_over_invoiced_unpaid_clients(demo_store):
+    from clientplus_core import addressbooks, mailing, sales, users
+
+    store, counts = demo_store
+    admin = users.ensure_local_admin(store)
+    assert counts["mailings"] == 1
+    [book] = addressbooks.list_books(store, admin)
+    recipients, _skipped = addressbooks.email_recipients(store, admin, book["id"])
+    assert recipients, "the demo has invoiced, unpaid clients with consent"
+    [m] = mailing.list_mailings(store, admin)
+    # the template renders for clients' own addresses and for contacts alike
+    kinds = {r.contact_id is None: r for r in recipients}
+    for rec in kinds.values():
+        shown = mailing.preview(store, admin, m["id"], rec)
+        assert "задолженность" in shown["text"] and "₽" in shown["text"]
+        assert rec.sale_id is not None  # a sale-based book names the sale
+        assert shown["subject"].endswith(sales.get(store, admin, rec.sale_id)["number"])
+    assert demo.generate_outreach(store) == 0  # not twice
