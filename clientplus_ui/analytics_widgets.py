@@ -137,6 +137,26 @@ def _money(v: object) -> str:
     return money.format_amount(d, " ") + " ₽"
 
 
+def _money_short(v: object) -> str:
+    """A metric-sized amount: exact below a million roubles, else «194,7 млн ₽» (the
+    exact amount goes into the metric's tooltip)."""
+    d = v if isinstance(v, Decimal) else Decimal(str(v or 0))
+    if abs(d) < 1_000_000:
+        return _money(d)
+    if abs(d) < 1_000_000_000:
+        short, unit = d / 1_000_000, tr("млн", "M")
+    else:
+        short, unit = d / 1_000_000_000, tr("млрд", "B")
+    text = f"{short:.1f}"
+    return f"{text.replace('.', ',') if lang() == 'ru' else text} {unit} ₽"
+
+
+def _exact(v: object) -> str | None:
+    """The tooltip of a shortened amount: the exact figure."""
+    d = v if isinstance(v, Decimal) else Decimal(str(v or 0))
+    return _money(d) if abs(d) >= 1_000_000 else None
+
+
 def kpi_row(store: Store, actor: Actor, p: Period) -> None:
     """The dashboard numbers as metrics."""
     with st.spinner(tr("Считаем…", "Computing…")):
@@ -147,11 +167,15 @@ def kpi_row(store: Store, actor: Actor, p: Period) -> None:
     cols[2].metric(tr("Выиграно", "Won"), k["won"])
     cols[3].metric(tr("Проиграно", "Lost"), k["lost"])
     cols = st.columns(4)
-    cols[0].metric(tr("Выручка (оплаты)", "Revenue (payments)"), _money(k["revenue_paid"]))
-    cols[1].metric(tr("Выручка (счета)", "Revenue (invoices)"), _money(k["revenue_invoiced"]))
-    cols[2].metric(tr("Средняя сделка", "Average deal"), _money(k["avg_deal"]))
-    cols[3].metric(tr("Дебиторка", "Receivables"), _money(k["debt"]),
-                   help=tr("Просрочено: ", "Overdue: ") + _money(k["overdue"]))
+    for col, label, key in ((cols[0], tr("Выручка (оплаты)", "Revenue (payments)"),
+                             "revenue_paid"),
+                            (cols[1], tr("Выручка (счета)", "Revenue (invoices)"),
+                             "revenue_invoiced"),
+                            (cols[2], tr("Средняя сделка", "Average deal"), "avg_deal")):
+        col.metric(label, _money_short(k[key]), help=_exact(k[key]))
+    cols[3].metric(tr("Дебиторка", "Receivables"), _money_short(k["debt"]),
+                   help=" · ".join(x for x in (_exact(k["debt"]), tr("просрочено: ", "overdue: ")
+                                               + _money(k["overdue"])) if x))
 
 
 def dashboard(store: Store, actor: Actor) -> None:

@@ -75,3 +75,20 @@ def test_the_funnel_narrows_to_a_product(open_app, data):
     at.selectbox(key="rep.product").select(2).run()  # «Кабель»: s1, s3, s5
     funnel = at.dataframe[0].value
     assert list(funnel["Дошли до статуса"])[:2] == [3, 2]
+
+
+def test_big_amounts_are_shortened_with_the_exact_figure_in_the_tooltip(open_app, store,
+                                                                         data):
+    from clientplus_core import clients, sales
+
+    admin = data["admin"]
+    c = clients.create(store, admin, {"name": "ООО «Крупный»"}, allow_duplicate=True)
+    s = sales.create(store, admin, {"client_id": c["id"], "date": "2026-03-10",
+                                    "lines": [{"name": "Линия", "qty": 1,
+                                               "price": "194676554.32"}]})
+    sales.add_payment(store, admin, s["id"], "194676554.32", "2026-03-11")
+    analytics.refresh(store)
+    at = open_app("pages/dashboard.py", **YEAR_2026)
+    m = next(m for m in at.metric if m.label == "Выручка (оплаты)")
+    assert m.value == "194,7 млн ₽"   # 194 676 554,32 + the data set's 2 000,00
+    assert m.proto.help == "194 678 554,32 ₽"
