@@ -30,7 +30,7 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
              "September", "October", "November", "December")
 WEEKDAYS = (("Пн", "Mon"), ("Вт", "Tue"), ("Ср", "Wed"), ("Чт", "Thu"), ("Пт", "Fri"),
             ("Сб", "Sat"), ("Вс", "Sun"))
-PRIORITY_MARK = {"high": "🔴", "normal": "", "low": "⚪"}
+PRIORITY_MARK = {"high": "●", "normal": "", "low": "○"}  # in every font: no emoji
 
 
 def _label(pair: tuple[str, str]) -> str:

@@ -36,7 +36,7 @@ def test_today_tab_lists_todays_tasks_and_the_sidebar_badge_counts_them(open_app
     at = open_app("pages/tasks.py")
     assert at.title[0].value == "Задачи"
     frame = _table(at)
-    assert list(frame["Задача"]) == ["🔴 Позвонить <b>клиенту</b>"]
+    assert list(frame["Задача"]) == ["● Позвонить <b>клиенту</b>"]
     assert list(frame["Статус"]) == ["Открыта"]
     # the reminder lives in app.py's frame (on every page): open app.py itself
     frame = open_app()
