@@ -330,7 +330,7 @@ def manual_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
 
 
 def edit_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
-    """Change the name, criteria or addresses; delete the book (with a confirmation)."""
+    """Change the name, criteria or addresses; remove the book (with a confirmation)."""
     if not can(actor, "addressbook.manage"):
         st.caption(md_escape(ab.describe(book["criteria"], _names(store, actor))))
         return
@@ -363,7 +363,7 @@ def edit_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
         flash(tr(f"Книга «{md_escape(book['name'])}» удалена", "Book deleted"))
         st.rerun()
 
-    confirm_action(tr("Удалить книгу", "Delete book"),
+    confirm_action(tr("Удалить книгу", "Remove book"),
                    tr(f"Удалить адресную книгу «{book['name']}»? Клиенты не пострадают.",
-                      f"Delete the address book “{book['name']}”? Clients are not touched."),
+                      f"Remove the address book “{book['name']}”? Clients are not touched."),
                    tr("Да, удалить", "Yes, delete"), "ab.delete", remove)

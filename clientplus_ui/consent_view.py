@@ -113,7 +113,7 @@ def add_form(store: Store, actor: Actor) -> None:
 
 
 def edit_one(store: Store, actor: Actor, entries: list[dict[str, Any]]) -> None:
-    """Pick an entry of the table: edit it, see its history, or delete it."""
+    """Pick an entry of the table: edit it, see its history, or remove it."""
     if not entries or not can(actor, "consent.write"):
         return
     st.subheader(tr("Изменить или удалить", "Edit or delete"))
@@ -157,9 +157,9 @@ def edit_one(store: Store, actor: Actor, entries: list[dict[str, Any]]) -> None:
         flash(tr(f"Запись «{md_escape(e['value'])}» удалена", "Entry deleted"))
         st.rerun()
 
-    confirm_action(tr("Удалить запись", "Delete entry"),
+    confirm_action(tr("Удалить запись", "Remove entry"),
                    tr(f"Удалить запись для «{e['value']}»? История останется в журнале.",
-                      f"Delete the entry for “{e['value']}”? Its history stays in the log."),
+                      f"Remove the entry for “{e['value']}”? Its history stays in the log."),
                    tr("Да, удалить", "Yes, delete"), "consent.delete", remove)
     with st.expander(tr("История записи", "Entry history")):
         hist = consent.history(store, actor, picked)

@@ -276,7 +276,7 @@ def log_table(store: Store, actor: Actor, m: dict[str, Any]) -> None:
 
 
 def manage(store: Store, actor: Actor, m: dict[str, Any]) -> None:
-    """Copy (for a sent mailing) and delete with confirmation."""
+    """Copy (for a sent mailing) and removal with confirmation."""
     c1, c2 = st.columns(2)
     if m["status"] != "draft" and c1.button(tr("Создать копию", "Make a copy"),
                                             key=f"mail.copy.{m['id']}",
@@ -297,9 +297,9 @@ def manage(store: Store, actor: Actor, m: dict[str, Any]) -> None:
         st.rerun()
 
     with c2:
-        confirm_action(tr("Удалить рассылку", "Delete mailing"),
+        confirm_action(tr("Удалить рассылку", "Remove mailing"),
                        tr(f"Удалить рассылку №{m['id']} «{m['subject']}»?",
-                          f"Delete mailing #{m['id']}?"),
+                          f"Remove mailing #{m['id']}?"),
                        tr("Да, удалить", "Yes, delete"), f"mail.delete.{m['id']}", delete)
 
 

@@ -172,7 +172,7 @@ def _delete(store: Store, actor: Actor, row: Mapping[str, Any]) -> None:
 def task_list(store: Store, actor: Actor, rows: Sequence[Mapping[str, Any]], prefix: str,
               empty: str, file_name: str = "tasks.xlsx") -> None:
     """The table, Excel export, and actions on one chosen task (done, cancel, reopen,
-    edit, delete with confirmation)."""
+    edit, removal with confirmation)."""
     if not rows:
         st.info(empty)
         return
@@ -203,7 +203,7 @@ def task_list(store: Store, actor: Actor, rows: Sequence[Mapping[str, Any]], pre
     with cols[3]:
         confirm_action(tr("Удалить", "Delete"),
                        tr(f"Удалить задачу «{row['title']}»? Это нельзя отменить.",
-                          f"Delete the task “{row['title']}”? This cannot be undone."),
+                          f"Remove the task “{row['title']}”? This cannot be undone."),
                        tr("Да, удалить", "Yes, delete"), key=f"{prefix}.delete.{row['id']}",
                        on_confirm=lambda: _delete(store, actor, row))
     if st.session_state.get(f"{prefix}.editing") == row["id"]:
