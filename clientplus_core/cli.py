@@ -14,16 +14,13 @@ from typing import Any
 
 from . import search as search_mod
 from . import users
+from .cli_common import print_json
 from .db import Store, open_store
 from .errors import UserError, ValidationError
 
 
 def _store(args: argparse.Namespace) -> Store:
     return open_store(args.data_dir)
-
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -82,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     mapping = importer.guess_mapping(table.headers, custom_fields.list_fields(store, "client"))
     report = importer.run_import(store, actor, table, mapping, dry_run=args.dry_run)
     if args.json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
     else:
         print(report.summary())
         for e in report.errors[:50]:
@@ -110,7 +107,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     actor = _actor(store, args)
     hits = search_mod.search(store, actor, args.text, limit=args.limit)
     if args.json:
-        _print_json([h.as_json() for h in hits])
+        print_json([h.as_json() for h in hits])
     else:
         for h in hits:
             print(f"{h.entity:8} {h.id:>7}  {h.title[:50]:50}  {h.snippet[:80]}")
@@ -159,7 +156,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     if args.user_cmd == "list":
         rows = users.list_users(store)
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         for u in rows if not args.json else []:
             state = "" if u["is_active"] else "  (отключён)"
             print(f"{u['id']:>4}  {u['login']:20} {u['role']:8} {u['full_name']}{state}")

@@ -13,7 +13,8 @@ import sys
 from typing import Any
 
 from . import lookup
-from .cli import _actor, _print_json, _store
+from .cli import _actor, _store
+from .cli_common import print_json as _print_json
 
 _FIELD_LABELS = {
     "kind": "Тип", "name": "Наименование", "full_name": "Полное наименование", "inn": "ИНН",

@@ -15,10 +15,10 @@ sees and mails only their own mailings and clients.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from .cli_common import print_json
 from .cli_common import store_actor as _store_actor
 
 
@@ -33,7 +33,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     store, actor = _store_actor(args)
     items = mailing.list_mailings(store, actor)
     if args.json:
-        print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
+        print_json(items)
         return 0
     for m in items:
         print(f"{m['id']}\t{mailing.STATUSES[m['status']][0]}\t{m['subject']}\t"
@@ -48,7 +48,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     m = mailing.get(store, actor, args.id)
     log = mailing.log(store, actor, args.id)
     if args.json:
-        print(json.dumps(m | {"log": log}, ensure_ascii=False, indent=2, default=str))
+        print_json(m | {"log": log})
         return 0
     print(f"Рассылка №{m['id']}: {m['subject']}")
     print(f"Статус: {mailing.STATUSES[m['status']][0]}; адресная книга: {m['book_name'] or '—'}")

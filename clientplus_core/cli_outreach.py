@@ -13,10 +13,10 @@ by reason (неверный номер / не мобильный / отказ / 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from .cli_common import print_json
 from .cli_common import store_actor as _store_actor
 from .errors import UserError
 
@@ -49,7 +49,7 @@ def cmd_addressbook_list(args: argparse.Namespace) -> int:
     store, actor = _store_actor(args)
     books = addressbooks.list_books(store, actor)
     if args.json:
-        print(json.dumps(books, ensure_ascii=False, indent=2, default=str))
+        print_json(books)
         return 0
     for b in books:
         print(f"{b['id']}\t{b['name']}\t{b['kind']}\t{b['channels']}\t"

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .cli_common import print_json
 from .cli_common import store_actor as _store_actor
 from .errors import UserError
 
@@ -53,7 +54,7 @@ def cmd_segment_list(args: argparse.Namespace) -> int:
     store, actor = _store_actor(args)
     items = segments.list_segments(store, actor)
     if args.json:
-        print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
+        print_json(items)
         return 0
     for s in items:
         cond = "; ".join(f"{k} = {', '.join(v)}" for k, v in s["where"].items())

@@ -596,26 +596,25 @@ def _bulk_connection(store: Store) -> Iterator[sqlite3.Connection]:
     conn = connect(store.db_path)
     try:
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        with _transaction(conn):
+        with transaction(conn):
             conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('hashsize', ?)",
                          (BULK_FTS_HASHSIZE,))
         try:
             yield conn
         finally:
-            with _transaction(conn):
+            with transaction(conn):
                 conn.execute("INSERT INTO search_index (search_index, rank)"
                              " VALUES ('hashsize', ?)", (FTS_DEFAULT_HASHSIZE,))
     finally:
         conn.close()
 
 
-_transaction = transaction  # BEGIN IMMEDIATE … COMMIT on the bulk connection
 
 
 def _write_chunk(bulk: sqlite3.Connection, chunk: _Chunk,
                  blobs: dict[int, tuple[str, int, str, str]], counts: dict[str, int]) -> None:
     """Insert one generated chunk in one transaction and index it for search."""
-    with _transaction(bulk) as conn:
+    with transaction(bulk) as conn:
         base = int(conn.execute("SELECT coalesce(max(id), 0) FROM clients").fetchone()[0])
         cbase = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
         fbase = int(conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()[0])
@@ -698,7 +697,7 @@ def generate(store: Store, n_clients: int, seed: int = 42, with_files: bool = Tr
             done += n
             if progress:
                 progress(done, n_clients)
-        with _transaction(bulk) as conn:
+        with transaction(bulk) as conn:
             _optimize_index(conn)
     with store.write() as conn:
         add_demo_consents(conn)
@@ -1254,12 +1253,12 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
         # (measured on 300,000 sales: 82 s -> 55 s). Their definitions are kept in
         # ``bulk_dropped_indexes`` until rebuilt, so an interrupted run is healed by the
         # next one (and by :func:`restore_dropped_indexes`).
-        with _transaction(bulk) as conn:
+        with transaction(bulk) as conn:
             _restore_dropped(conn)
             _drop_secondary_indexes(conn, _BULK_TABLES)
         try:
             for chunk in gen.sales(n_sales, base, chunk_size):
-                with _transaction(bulk) as conn:
+                with transaction(bulk) as conn:
                     conn.executemany(_insert_sql("sales", SALE_COLUMNS), chunk.sales)
                     conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), chunk.lines)
                     conn.executemany(_insert_sql("sale_status_log", LOG_COLUMNS), chunk.log)
@@ -1278,9 +1277,9 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
                 if progress:
                     progress(done, n_sales)
         finally:
-            with _transaction(bulk) as conn:
+            with transaction(bulk) as conn:
                 _restore_dropped(conn)
-        with _transaction(bulk) as conn:
+        with transaction(bulk) as conn:
             conn.executemany("INSERT INTO sale_counters (year, last_no) VALUES (?, ?)"
                              " ON CONFLICT(year) DO UPDATE SET last_no = excluded.last_no",
                              sorted(gen.counters.items()))

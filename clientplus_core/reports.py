@@ -71,13 +71,16 @@ class Period:
         where += self.owner_where(alias, args)
         return " AND ".join(where), args
 
-    def owner_where(self, alias: str, args: list[object]) -> list[str]:
+    def owner_where(self, alias: str, args: list[object], sale_id: str = "id") -> list[str]:
+        """Manager, product and segment conditions on rows ``alias`` carrying
+        ``owner_id``, ``client_id`` and the sale's id in column ``sale_id``."""
         where = []
         if self.manager_id:
             where.append(f"{alias}.owner_id = ?")
             args.append(int(self.manager_id))
         if self.product_id:
-            where.append(f"{alias}.id IN (SELECT sale_id FROM sale_lines WHERE catalogue_id = ?)")
+            where.append(f"{alias}.{sale_id} IN"
+                         " (SELECT sale_id FROM sale_lines WHERE catalogue_id = ?)")
             args.append(int(self.product_id))
         if self.client_ids is not None:
             where.append(f"{alias}.client_id IN (SELECT unnest(?::BIGINT[]))")
@@ -246,15 +249,7 @@ def _period_on(p: Period, alias: str, col: str) -> tuple[str, list[object]]:
     if p.date_to:
         where.append(f"{alias}.{col} <= ?")
         args.append(p.date_to.isoformat())
-    if p.manager_id:
-        where.append(f"{alias}.owner_id = ?")
-        args.append(int(p.manager_id))
-    if p.product_id:
-        where.append(f"{alias}.sale_id IN (SELECT sale_id FROM sale_lines WHERE catalogue_id = ?)")
-        args.append(int(p.product_id))
-    if p.client_ids is not None:
-        where.append(f"{alias}.client_id IN (SELECT unnest(?::BIGINT[]))")
-        args.append([int(i) for i in p.client_ids])
+    where += p.owner_where(alias, args, sale_id="sale_id")
     return " AND ".join(where), args
 
 

@@ -216,8 +216,6 @@ def _context(conn: sqlite3.Connection, store: Store, lines: object) -> _Ctx:
     return ctx
 
 
-LineContext = _Ctx
-
 
 def preview_lines(store: Store, lines: object, sale_date: str | date | None = None,
                   vat_mode: str = "included",

@@ -145,6 +145,21 @@ FROM clients c LEFT JOIN users u ON u.id = c.owner_id
     LEFT JOIN d ON d.client_id = c.id LEFT JOIN r ON r.client_id = c.id"""
 
 
+def _duck_period(sql: str, date_from: str | None, date_to: str | None
+                 ) -> tuple[str, list[object]]:
+    """``sql`` (with ``{period}`` on sales and ``{pay_period}`` on payments) with the
+    period filled in, and its parameters (the sales' first, then the payments')."""
+    period, args = "", []
+    if date_from:
+        period += " AND {t}.date >= ?"
+        args.append(str(date_from))
+    if date_to:
+        period += " AND {t}.date <= ?"
+        args.append(str(date_to))
+    return (sql.format(period=period.format(t="s"), pay_period=period.format(t="p")),
+            [*args, *args])
+
+
 def _json_value(fd: cf.FieldDef, raw: str | None) -> Any:
     """A value as stored, from its JSON-path text (strings come unquoted)."""
     if raw is None:
@@ -188,15 +203,8 @@ def _client_frame_duck(store: Store, actor: Actor, date_from: str | None,
 
     require(actor, "client.read")
     today = today or date.today()
-    period, pargs = "", []
-    if date_from:
-        period += " AND {t}.date >= ?"
-        pargs.append(str(date_from))
-    if date_to:
-        period += " AND {t}.date <= ?"
-        pargs.append(str(date_to))
-    sql = _DUCK_SQL.format(period=period.format(t="s"), pay_period=period.format(t="p"))
-    raw = analytics.query(store, actor, sql, [*pargs, *pargs])
+    sql, pargs = _duck_period(_DUCK_SQL, date_from, date_to)
+    raw = analytics.query(store, actor, sql, pargs)
     want = only if only is not None else set(STANDARD) | {"age"} | {
         fd.key for fd in cf.list_fields(store, "client")}
     kinds = {k: v[0] for k, v in CLIENT_KINDS.items()}
@@ -280,21 +288,15 @@ def _groups_duck(store: Store, actor: Actor, by: list[str], conds: list[tuple[st
     require(actor, "client.read")
     today = today or date.today()
     names = list(dict.fromkeys([*by, *(n for n, _ in conds)]))
-    period, pargs = "", []
-    if date_from:
-        period += " AND {t}.date >= ?"
-        pargs.append(str(date_from))
-    if date_to:
-        period += " AND {t}.date <= ?"
-        pargs.append(str(date_to))
     exprs, xargs, fns = _raw_dims(store, names, today)
     head, _, tail = _DUCK_SQL.partition("SELECT c.id, ")
-    sql = (head.format(period=period.format(t="s"), pay_period=period.format(t="p"))
+    head, pargs = _duck_period(head, date_from, date_to)
+    sql = (head
            + "SELECT " + ", ".join(exprs)
            + ", count(*) AS clients, sum(coalesce(d.n, 0)) AS sales,"
            " sum(coalesce(d.t, 0)) AS deals_kop, sum(coalesce(r.rev, 0)) AS revenue_kop "
            + tail[tail.index("FROM clients c"):] + " GROUP BY ALL")
-    raw = analytics.query(store, actor, sql, [*pargs, *pargs, *xargs])
+    raw = analytics.query(store, actor, sql, [*pargs, *xargs])
     out = pl.DataFrame({"clients": raw["clients"].cast(pl.Int64),
                         "sales": raw["sales"].cast(pl.Int64),
                         "revenue_kop": raw["revenue_kop"].cast(pl.Int64),

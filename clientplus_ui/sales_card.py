@@ -19,7 +19,7 @@ from clientplus_core.access import Actor, can
 from clientplus_core.db import Store
 from clientplus_core.errors import ConflictError, UserError
 
-from . import custom_inputs, widgets
+from . import custom_inputs
 from .common import Snapshot, confirm_action, conflict_notice, flash, lkey, md_escape
 from .i18n import tr
 from .sales_common import (
@@ -49,11 +49,6 @@ NEW_CLIENT_KEY = "sf.new.client"
 
 def snapshot(sale_id: int | None) -> Snapshot:
     return Snapshot(f"sf.{sale_id or 'new'}")
-
-
-def client_picker(store: Store, actor: Actor, preset: int | None) -> int | None:
-    """Search and pick the client of a new sale (``?client=`` preselects it)."""
-    return widgets.client_picker(store, actor, NEW_CLIENT_KEY, preset)
 
 
 def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any], client_id: int,

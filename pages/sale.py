@@ -19,7 +19,7 @@ from clientplus_ui import (
     tr,
 )
 from clientplus_ui.common import card_tabs, show_flash
-from clientplus_ui.widgets import show_error
+from clientplus_ui.widgets import client_picker, show_error
 
 actor = guard()
 store = get_store()
@@ -32,7 +32,8 @@ raw_id = st.query_params.get("id", "")
 if st.query_params.get("new") or not raw_id:
     st.title(tr("Новая продажа", "New sale"))
     preset = st.query_params.get("client", "")
-    client_id = sales_card.client_picker(store, actor, int(preset) if preset.isdigit() else None)
+    client_id = client_picker(store, actor, sales_card.NEW_CLIENT_KEY,
+                              int(preset) if preset.isdigit() else None)
     if client_id is None:
         st.info(tr("Выберите клиента — затем заполните продажу.",
                    "Choose the client, then fill in the sale."))
