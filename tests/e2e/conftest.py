@@ -102,10 +102,26 @@ def server_factory(tmp_path: Path) -> Iterator[object]:
         s.stop()
 
 
+# An expander opens with a 500 ms Web Animations height animation (its content clipped
+# meanwhile); a click in that window lands on nothing, so a form's submit could be lost.
+# The browser of these tests runs every such animation with zero duration.
+NO_ANIMATION = """
+(() => {
+  const animate = Element.prototype.animate;
+  Element.prototype.animate = function (frames, options) {
+    const instant = typeof options === "object" && options !== null
+      ? Object.assign({}, options, {duration: 0, delay: 0}) : 0;
+    return animate.call(this, frames, instant);
+  };
+})();
+"""
+
+
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000},  # type: ignore[attr-defined]
-                              accept_downloads=True, locale="ru-RU")
+                              accept_downloads=True, locale="ru-RU", reduced_motion="reduce")
+    ctx.add_init_script(NO_ANIMATION)
     ctx.set_default_timeout(20_000)
     p = ctx.new_page()
     yield p
@@ -113,16 +129,25 @@ def page(browser: object) -> Iterator[object]:
 
 
 def wait_idle(page: object, timeout: float = 20.0) -> None:
-    """Wait until Streamlit finished the current run (no running indicator)."""
+    """Wait until Streamlit finished the current run.
+
+    The app root carries the script state (``data-test-script-state``, the attribute
+    Streamlit's own browser tests wait on). A click sent just before this call may not
+    have turned it to "running" yet, and a run may rerun itself, so "notRunning" must be
+    seen on two readings 0.25 s apart; the running indicator is checked as well."""
     pg = page  # playwright Page
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)  # type: ignore[attr-defined]
+    app = pg.locator('[data-testid="stApp"]')  # type: ignore[attr-defined]
     deadline = time.time() + timeout
-    time.sleep(0.3)
+    calm = 0
+    time.sleep(0.15)
     while time.time() < deadline:
+        state = app.get_attribute("data-test-script-state")
         running = pg.locator('[data-testid="stStatusWidget"]').count()  # type: ignore[attr-defined]
-        if not running:
+        calm = calm + 1 if state in (None, "notRunning") and not running else 0
+        if calm >= 2:
             return
-        time.sleep(0.2)
+        time.sleep(0.25)
 
 
 def shot(page: object, name: str) -> Path:
