@@ -31,6 +31,10 @@ Recipients (:func:`email_recipients`): the client's e-mail, its contacts' e-mail
 both (``channels``), deduplicated by address (first wins: clients in id order, the
 client's own address before its contacts'); invalid addresses, opt-outs and addresses
 without consent (:mod:`clientplus_core.consent`) are skipped and reported with a reason.
+In a birthday book, a client where somebody celebrates this month (a contact, or the
+person client itself) is written to and phoned through them only
+(:func:`only_celebrants`), never through a colleague; a client without one (e.g.
+added by hand) keeps all its addresses.
 """
 
 from __future__ import annotations
@@ -500,6 +504,32 @@ def tuples(conn: sqlite3.Connection, sql: str,
     return cur.execute(sql, list(args)).fetchall()
 
 
+def birthday_month(criteria: Mapping[str, Any], day: date | None = None) -> str | None:
+    """The month ("MM") whose celebrants a book with ``birthday_month`` addresses,
+    ``None`` for any other book."""
+    return f"{(day or today()).month:02d}" if criteria.get("birthday_month") else None
+
+
+def only_celebrants(conn: sqlite3.Connection, cands: list[tuple[Any, ...]], month: str
+                    ) -> list[tuple[Any, ...]]:
+    """Candidates ``(client_id, contact_id | None, …)`` of the clients in
+    ``temp.ab_ids`` narrowed for a birthday book: where somebody celebrates in
+    ``month`` — a contact by its birthday, a person client by its ``birth_date`` —
+    only their own addresses remain (none, if they have none: a greeting is not sent
+    to a colleague); other clients keep all theirs."""
+    persons = {r[0] for r in tuples(
+        conn, "SELECT c.id FROM temp.ab_ids t JOIN clients c ON c.id = t.id WHERE"
+        " c.kind = 'person' AND substr(json_extract(c.extra, '$.birth_date'), 6, 2) = ?",
+        [month])}
+    found = tuples(
+        conn, "SELECT k.id, k.client_id FROM temp.ab_ids t JOIN contacts k ON k.client_id ="
+        " t.id WHERE k.deleted_at IS NULL AND substr(k.birthday, 6, 2) = ?", [month])
+    people = {r[0] for r in found}
+    celebrating = persons | {r[1] for r in found}
+    return [c for c in cands if c[0] not in celebrating
+            or (c[1] in people if c[1] is not None else c[0] in persons)]
+
+
 # candidates in the order recipients are chosen: clients by id, the client's own
 # address first, then its contacts by id
 _EMAIL_CANDIDATES = """SELECT c.id, NULL, c.email, c.name, 0, 0, lower(trim(c.email)),
@@ -548,15 +578,18 @@ def _email_key(raw: str, cache: dict[str, str | None]) -> str | None:
 
 
 def recipients_for(store: Store, ids: list[int], channels: str = "both",
-                   sale_ids: Mapping[int, int] | None = None
+                   sale_ids: Mapping[int, int] | None = None, birthday: str | None = None
                    ) -> tuple[list[Recipient], list[Skipped]]:
-    """E-mail recipients of the clients ``ids`` (already scoped by the caller)."""
+    """E-mail recipients of the clients ``ids`` (already scoped by the caller);
+    ``birthday`` ("MM"): a birthday book's month (:func:`only_celebrants`)."""
     sale_ids = sale_ids or {}
     sql = _EMAIL_CANDIDATES.format(client_on="1" if channels in ("client", "both") else "0",
                                    contacts_on="1" if channels in ("contacts", "both") else "0")
     with store.read() as conn:
         load_ids(conn, ids)
         cands = tuples(conn, sql)
+        if birthday:
+            cands = only_celebrants(conn, cands, birthday)
         cache: dict[str, str | None] = {}
         keys = [_email_key(c[2].strip(), cache) for c in cands]
         entries = entries_from_join(conn, "email", keys, cands, 6, 7)
@@ -588,7 +621,8 @@ def email_recipients(store: Store, actor: Actor, book_id: int
     book = get_book(store, actor, book_id)
     ids = client_ids(store, actor, book_id)
     return recipients_for(store, ids, book["channels"],
-                          latest_sales(store, book["criteria"], ids))
+                          latest_sales(store, book["criteria"], ids),
+                          birthday_month(book["criteria"]))
 
 
 def preview(store: Store, actor: Actor, criteria: Mapping[str, Any], channels: str = "both"
@@ -597,7 +631,8 @@ def preview(store: Store, actor: Actor, criteria: Mapping[str, Any], channels: s
     _check_kind_channels("live", channels)
     crit = normalise_criteria(criteria)
     ids = evaluate(store, actor, crit)
-    return recipients_for(store, ids, channels, latest_sales(store, crit, ids))
+    return recipients_for(store, ids, channels, latest_sales(store, crit, ids),
+                          birthday_month(crit))
 
 
 def client_names(store: Store, ids: Iterable[int]) -> dict[int, str]:

@@ -118,12 +118,16 @@ SELECT k.client_id, k.id, k.phone, k.consent_sms, 2, trim(k.phone), e.status, e.
 ORDER BY 1, 5, 2"""
 
 
-def build(store: Store, client_ids: list[int], mobile_only: bool = False) -> PhoneList:
-    """The phone list of the clients ``client_ids`` (already in the actor's scope)."""
+def build(store: Store, client_ids: list[int], mobile_only: bool = False,
+          birthday: str | None = None) -> PhoneList:
+    """The phone list of the clients ``client_ids`` (already in the actor's scope);
+    ``birthday`` ("MM"): a birthday book's month (only the celebrants' numbers)."""
     out = PhoneList()
     with store.read() as conn:
         addressbooks.load_ids(conn, client_ids)
         cands = addressbooks.tuples(conn, _PHONE_CANDIDATES)
+        if birthday:
+            cands = addressbooks.only_celebrants(conn, cands, birthday)
         clients = {r[0]: r[1:] for r in addressbooks.tuples(
             conn, "SELECT c.id, c.name, c.legal_address, c.postal_address,"
             " coalesce(nullif(u.full_name, ''), u.login, '') FROM temp.ab_ids t"
@@ -169,7 +173,9 @@ def build(store: Store, client_ids: list[int], mobile_only: bool = False) -> Pho
 
 def for_book(store: Store, actor: Actor, book_id: int, mobile_only: bool = False) -> PhoneList:
     require(actor, "phones.export")
-    return build(store, addressbooks.client_ids(store, actor, book_id), mobile_only)
+    book = addressbooks.get_book(store, actor, book_id)
+    return build(store, addressbooks.client_ids(store, actor, book_id), mobile_only,
+                 addressbooks.birthday_month(book["criteria"]))
 
 
 def for_segment(store: Store, actor: Actor, segment: str, mobile_only: bool = False

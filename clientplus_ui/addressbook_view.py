@@ -104,7 +104,11 @@ def criteria_inputs(store: Store, actor: Actor, prefix: str,
                    key=f"{prefix}.invoiced"):
         crit["invoiced_unpaid"] = True
     if c4.checkbox(_t(ab.CRITERIA["birthday_month"]), value=bool(cur.get("birthday_month")),
-                   key=f"{prefix}.birthday"):
+                   key=f"{prefix}.birthday",
+                   help=tr("Письма и номера — только самих именинников (контакта или клиента-"
+                           "физлица), не их коллег.",
+                           "Mail and phone numbers of the celebrants only (the contact or the "
+                           "person client), not of their colleagues.")):
         crit["birthday_month"] = True
     if c5.checkbox(_t(ab.CRITERIA["all_clients"]), value=bool(cur.get("all_clients")),
                    key=f"{prefix}.all"):

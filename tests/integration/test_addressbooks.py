@@ -162,6 +162,46 @@ def test_birthday_this_month_reads_contacts_and_a_person_clients_birth_date(w, s
     assert ids(w, {"birthday_month": True}) == {w.eps, person["id"]}
 
 
+def test_a_birthday_book_writes_and_phones_only_to_the_celebrants(w, store, actor):
+    from clientplus_core import phones
+
+    this_month = date(1985, TODAY.month, 3).isoformat()
+    other_month = date(1985, TODAY.month % 12 + 1, 3).isoformat()
+    # a person celebrating, with a relative in the card who does not
+    person = clients.create(store, actor, {
+        "kind": "person", "name": "Сидорова Анна", "email": "anna@mail.ru",
+        "phone": "+7 916 000-00-01", "extra": {"birth_date": this_month}})["id"]
+    contacts.create(store, actor, person, {"name": "Сидоров Олег", "email": "oleg@mail.ru",
+                                           "mobile": "+7 916 000-00-02", "consent_email": 1,
+                                           "consent_sms": 1, "birthday": other_month})
+    # a company whose celebrating contact has no address at all: nobody is greeted
+    quiet = clients.create(store, actor, {"name": "ООО «Тишина»", "email": "office@tih.ru"})
+    contacts.create(store, actor, quiet["id"], {"name": "Без адреса", "birthday": this_month})
+    for value in ("anna@mail.ru", "office@tih.ru"):
+        consent.record(store, actor, {"channel": "email", "value": value, "source": "анкета"})
+    consent.record(store, actor, {"channel": "phone", "value": "+79160000001",
+                                  "source": "анкета"})
+    book = ab.create_book(store, actor, "Именинники", {"birthday_month": True})
+    ab.add_clients(store, actor, book["id"], [w.alpha])   # by hand: all its addresses
+    assert set(ab.client_ids(store, actor, book["id"])) == {w.alpha, w.eps, person,
+                                                            quiet["id"]}
+    recipients, skipped = ab.email_recipients(store, actor, book["id"])
+    # eps: its birthday contact, not the company's own eps@eps.ru
+    assert [(r.email, r.client_id) for r in recipients] == [
+        ("alpha@alpha.ru", w.alpha), ("birthday@eps.ru", w.eps), ("anna@mail.ru", person)]
+    assert skipped == []
+    assert [r.email for r in ab.preview(store, actor, {"birthday_month": True})[0]] == [
+        "birthday@eps.ru", "anna@mail.ru"]
+    # the phone list of the same book: Anna's own number, not her relative's mobile
+    assert [row[0] for row in phones.for_book(store, actor, book["id"]).rows] == [
+        "+79160000001"]
+    # any other book addresses everybody in the card
+    everyone = ab.create_book(store, actor, "Все", {"all_clients": True})
+    emails = {r.email for r in ab.email_recipients(store, actor, everyone["id"])[0]}
+    assert {"eps@eps.ru", "birthday@eps.ru", "anna@mail.ru", "oleg@mail.ru",
+            "office@tih.ru"} <= emails
+
+
 def test_saved_segment_criterion_and_the_and_of_criteria(w, store, actor):
     clients.update(store, actor, w.alpha, {"source": "Выставка"},
                    clients.get(store, actor, w.alpha)["version"])
