@@ -1292,7 +1292,35 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
                      f" {counts['payments']} платежей", dict(counts, seed=seed))
     counts["tasks"] = generate_tasks(store, seed=seed, anchor=anchor.date())
     counts["mailings"] = generate_outreach(store)
+    counts["documents"] = generate_documents(store)
     return counts
+
+
+# which document a sale at a stage has: (kind, status code)
+DEMO_DOCUMENTS = (("offer", "offer_sent"), ("contract", "contract"), ("invoice", "invoiced"),
+                  ("act", "shipped"))
+
+
+def generate_documents(store: Store, per_kind: int = 3) -> int:
+    """A few Word documents made the normal way (numbered, dated the sale's day, saved
+    to the sale's files): an offer for offers sent, a contract for signed contracts,
+    an invoice for invoiced sales, an act for shipped ones — the latest ``per_kind``
+    of each — so the sale cards, their files and the search show what documents look
+    like. Only when there are no documents yet."""
+    from . import documents
+
+    admin = users.ensure_local_admin(store)
+    with store.read() as conn:
+        if conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+            return 0
+        picks = [(r[1], kind, r[0]) for kind, code in DEMO_DOCUMENTS for r in conn.execute(
+            "SELECT s.id, s.date FROM sales s JOIN sale_statuses st ON st.id = s.status_id"
+            " JOIN clients c ON c.id = s.client_id WHERE st.code = ? AND s.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL AND s.total_kop > 0 ORDER BY s.date DESC, s.id DESC"
+            " LIMIT ?", (code, per_kind))]
+    for day, kind, sale_id in sorted(picks):   # numbered in date order, like real ones
+        documents.render(store, admin, sale_id, kind, doc_date=day)
+    return len(picks)
 
 
 DEMO_REMINDER = (

@@ -124,6 +124,31 @@ def test_demo_cards_open_and_documents_render(demo_store):
     assert data[:2] == b"PK"
 
 
+def test_the_demo_makes_a_few_real_documents_on_sales_at_their_stage(demo_store):
+    store, counts = demo_store
+    docs = _rows(store, "SELECT d.kind, d.number, d.date, d.file_id, s.date AS sale_date,"
+                        " st.code, f.name, f.sale_id, b.text_status FROM documents d"
+                        " JOIN sales s ON s.id = d.sale_id JOIN sale_statuses st ON"
+                        " st.id = s.status_id JOIN files f ON f.id = d.file_id"
+                        " JOIN blobs b ON b.sha256 = f.sha256 ORDER BY d.id")
+    assert counts["documents"] == len(docs) == 12
+    stage = {"offer": "offer_sent", "contract": "contract", "invoice": "invoiced",
+             "act": "shipped"}
+    assert sorted({d["kind"] for d in docs}) == sorted(stage)
+    for d in docs:
+        assert d["code"] == stage[d["kind"]] and d["date"] == d["sale_date"]
+        assert d["name"].endswith(".docx") and d["text_status"] == "ok"
+    invoices = [d for d in docs if d["kind"] == "invoice"]
+    # numbered 1, 2, 3 … of their year in date order
+    assert [d["date"] for d in invoices] == sorted(d["date"] for d in invoices)
+    # the search finds a document by its text
+    admin = users.ensure_local_admin(store)
+    hits = search.search(store, admin, "Счёт на оплату", entities=("file",))
+    assert {h.id for h in hits} >= {d["file_id"] for d in invoices}
+    # and a second run adds none
+    assert demo.generate_documents(store) == 0
+
+
 def test_same_seed_gives_the_same_sales(tmp_path: Path):
     def dump(path: Path) -> list[tuple[Any, ...]]:
         store = open_store(path)
