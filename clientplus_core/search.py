@@ -219,11 +219,16 @@ def search(store: Store, actor: Actor, q: str, limit: int = 20,
 
 def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
     """A SQL ``IN`` subquery selecting client ids whose card, contacts, files or
-    links match ``q``; ``None`` when the query is empty."""
+    links match ``q``; ``None`` when the query is empty. Sales' entries (the highest
+    rowids) are left out: the sales register has its own text filter, and reading
+    the client of every matching sale made the client registry's text filter ten
+    times slower with a million sales (the rowid bound lets FTS5 stop early)."""
     terms = normalise_query(q)
     if not terms:
         return None
     where, args = _match_conditions(terms)
+    where.append("rowid < ?")
+    args.append(ENTITY_CODES["sale"] * _STRIDE)
     return "SELECT client_id FROM search_index WHERE " + " AND ".join(where), args
 
 

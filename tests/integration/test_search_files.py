@@ -145,3 +145,22 @@ def test_a_deleted_file_can_be_restored_by_the_head_with_its_text(store, actor, 
     files.restore(store, actor, f["id"])
     assert [h.id for h in search.search(store, actor, "возвращенный")] == [f["id"]]
     assert files.list_deleted(store, actor) == []
+
+
+def test_the_client_registry_text_filter_reads_cards_contacts_files_and_links_not_sales(
+        store, actor, make_client):
+    from clientplus_core import sales
+
+    c = make_client(name="ООО «Гранит»")
+    contacts.create(store, actor, c["id"], {"name": "Кузнецова Мария"})
+    other = make_client(name="ООО «Базальт»")
+    sales.create(store, actor, {"client_id": other["id"], "title": "Поставка гранитной крошки",
+                                "lines": [{"name": "Гранитная крошка", "qty": 1,
+                                           "price": "1000", "vat_code": "22"}]})
+    names = lambda q: {r["name"] for r in clients.list_clients(  # noqa: E731
+        store, actor, clients.ClientFilter(query=q)).rows}
+    assert names("гранит") == {"ООО «Гранит»"}          # not the buyer of «гранитная крошка»
+    assert names("кузнецова") == {"ООО «Гранит»"}       # a contact
+    # the sales register and the global search still find the sale by its lines
+    assert sales.list_sales(store, actor, sales.SaleFilter(query="крошка")).total == 1
+    assert [h.entity for h in search.search(store, actor, "крошка")] == ["sale"]
