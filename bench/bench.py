@@ -627,7 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "all":  # the analytics rows have two references each: their own table
         print(flush=True)
         # in a process of its own: its memory row is the analytics' peak, not the peak
-        # of everything measured before it in this process
+        # of everything measured before it in this process (which lets go of the copy
+        # the outreach rows opened)
+        from clientplus_core import analytics
+
+        analytics.close_all()
         cmd = [sys.executable, str(Path(__file__).resolve()), "--only", "analytics",
                "--reuse", "--data-dir", str(data_dir), "--reps", str(args.reps),
                "--sales", str(n_sales)] + (["--quick"] if args.quick else [])

@@ -13,6 +13,7 @@ references run in the same process on the same data:
 from __future__ import annotations
 
 import resource
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -101,8 +102,11 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
     out: list[dict[str, Any]] = []
     copy = store.data_dir.root / analytics.COPY_NAME
     analytics.close_all()
-    for f in copy.parent.glob(analytics.COPY_NAME + "*"):
-        f.unlink()
+    for f in copy.parent.glob(analytics.COPY_NAME + "*"):  # the copy, its WAL and
+        if f.is_dir():                                      # DuckDB's spill folder (.tmp)
+            shutil.rmtree(f)
+        else:
+            f.unlink()
     print("analytics: full build …", file=sys.stderr, flush=True)
     eng = analytics.engine(store)
     t = time.perf_counter()
