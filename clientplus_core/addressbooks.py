@@ -171,6 +171,13 @@ def _sale_condition(key: str, value: Any, day: date) -> tuple[str, str, list[obj
     raise KeyError(key)
 
 
+# a birthday in a month ("MM"): a live contact's (alias k), a person client's (alias c);
+# the criterion and the recipients of a birthday book (:func:`only_celebrants`) share them
+_CONTACT_BIRTHDAY = "k.deleted_at IS NULL AND substr(k.birthday, 6, 2) = ?"
+_PERSON_BIRTHDAY = ("c.kind = 'person' AND substr(json_extract(c.extra, '$.birth_date'), 6, 2)"
+                    " = ?")
+
+
 def _conditions(criteria: Mapping[str, Any], day: date) -> list[tuple[str, list[object]]]:
     """SQL conditions on ``clients c`` for every criterion but ``segment``."""
     out: list[tuple[str, list[object]]] = []
@@ -186,10 +193,8 @@ def _conditions(criteria: Mapping[str, Any], day: date) -> list[tuple[str, list[
                         " AND i.deleted_at IS NULL AND i.at >= ?)", [cutoff]))
         elif key == "birthday_month":
             month = f"{day.month:02d}"
-            out.append(("(EXISTS (SELECT 1 FROM contacts k WHERE k.client_id = c.id AND"
-                        " k.deleted_at IS NULL AND substr(k.birthday, 6, 2) = ?) OR"
-                        " (c.kind = 'person' AND substr(json_extract(c.extra, '$.birth_date'),"
-                        " 6, 2) = ?))", [month, month]))
+            out.append((f"(EXISTS (SELECT 1 FROM contacts k WHERE k.client_id = c.id AND"
+                        f" {_CONTACT_BIRTHDAY}) OR ({_PERSON_BIRTHDAY}))", [month, month]))
     return out
 
 
@@ -446,11 +451,13 @@ def manual_members(store: Store, actor: Actor, book_id: int) -> list[dict[str, A
             f" ('include', 'exclude') AND {scope} ORDER BY m.mode, c.name", [book_id, *args])]
 
 
-def client_ids(store: Store, actor: Actor, book_id: int) -> list[int]:
+def client_ids(store: Store, actor: Actor, book_id: int | Mapping[str, Any]) -> list[int]:
     """The book's clients, sorted: live — criteria evaluated now, plus manual
     additions, minus manual removals; snapshot — the frozen list (plus / minus the
-    manual ones). Always within the actor's scope."""
-    book = get_book(store, actor, book_id)
+    manual ones). Always within the actor's scope. ``book_id`` may be the book as
+    :func:`get_book` returned it (read once by a caller that needs it too)."""
+    book = get_book(store, actor, book_id) if isinstance(book_id, int) else book_id
+    book_id = int(book["id"])
     scope, args = client_scope(actor)
     with store.read() as conn:
         modes = "('snapshot', 'include')" if book["kind"] == "snapshot" else "('include')"
@@ -519,11 +526,10 @@ def only_celebrants(conn: sqlite3.Connection, cands: list[tuple[Any, ...]], mont
     to a colleague); other clients keep all theirs."""
     persons = {r[0] for r in tuples(
         conn, "SELECT c.id FROM temp.ab_ids t JOIN clients c ON c.id = t.id WHERE"
-        " c.kind = 'person' AND substr(json_extract(c.extra, '$.birth_date'), 6, 2) = ?",
-        [month])}
+        f" {_PERSON_BIRTHDAY}", [month])}
     found = tuples(
         conn, "SELECT k.id, k.client_id FROM temp.ab_ids t JOIN contacts k ON k.client_id ="
-        " t.id WHERE k.deleted_at IS NULL AND substr(k.birthday, 6, 2) = ?", [month])
+        f" t.id WHERE {_CONTACT_BIRTHDAY}", [month])
     people = {r[0] for r in found}
     celebrating = persons | {r[1] for r in found}
     return [c for c in cands if c[0] not in celebrating
@@ -619,7 +625,7 @@ def email_recipients(store: Store, actor: Actor, book_id: int
     """The book's e-mail recipients, deduplicated by address; opt-outs, addresses
     without consent and invalid ones are skipped with a reason."""
     book = get_book(store, actor, book_id)
-    ids = client_ids(store, actor, book_id)
+    ids = client_ids(store, actor, book)
     return recipients_for(store, ids, book["channels"],
                           latest_sales(store, book["criteria"], ids),
                           birthday_month(book["criteria"]))

@@ -174,7 +174,7 @@ def build(store: Store, client_ids: list[int], mobile_only: bool = False,
 def for_book(store: Store, actor: Actor, book_id: int, mobile_only: bool = False) -> PhoneList:
     require(actor, "phones.export")
     book = addressbooks.get_book(store, actor, book_id)
-    return build(store, addressbooks.client_ids(store, actor, book_id), mobile_only,
+    return build(store, addressbooks.client_ids(store, actor, book), mobile_only,
                  addressbooks.birthday_month(book["criteria"]))
 
 

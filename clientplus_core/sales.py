@@ -696,7 +696,6 @@ class SalesPage(Page):
 
 
 _LIVE_CLIENT = "s.client_id NOT IN (SELECT id FROM clients WHERE deleted_at IS NOT NULL)"
-_STRIDE = 10**12          # search.py's rowid stride: entity code × 10^12 + id
 
 
 def scope_arms(actor: Actor, deleted_clients: bool = True) -> list[tuple[str, str, list[object]]]:
@@ -816,7 +815,7 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
             # the sale's own entry (number, title, client, lines) or the text of its files;
             # entries are told apart by their rowid range (reading the entity column
             # would fetch every matching row's content: 5x slower)
-            sale_lo, file_lo = (search.ENTITY_CODES[e] * _STRIDE for e in ("sale", "file"))
+            (sale_lo, sale_hi), (file_lo, file_hi) = map(search.rowid_range, ("sale", "file"))
             # kept inside SQL: SQLite collects the ids itself (bringing tens of thousands
             # into Python and back costs more than the full-text lookup)
             where.append(
@@ -825,8 +824,7 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
                 " f.id IN (SELECT rowid - ? FROM search_index WHERE search_index MATCH ?"
                 " AND rowid > ? AND rowid < ?) AND f.sale_id IS NOT NULL"
                 " AND f.deleted_at IS NULL)")
-            args += [sale_lo, match, sale_lo, sale_lo + _STRIDE,
-                     file_lo, match, file_lo, file_lo + _STRIDE]
+            args += [sale_lo, match, sale_lo, sale_hi, file_lo, match, file_lo, file_hi]
         else:
             like = f"%{f.query.strip()}%"
             ids = [r[0] for r in _plain(conn).execute(

@@ -29,6 +29,13 @@ def _rowid(entity: str, entity_id: int) -> int:
     return ENTITY_CODES[entity] * _STRIDE + int(entity_id)
 
 
+def rowid_range(entity: str) -> tuple[int, int]:
+    """``(lo, hi)``: the index rows of ``entity`` have rowids strictly between them,
+    and ``rowid - lo`` is the entity's id."""
+    lo = ENTITY_CODES[entity] * _STRIDE
+    return lo, lo + _STRIDE
+
+
 _FOLDED_SEP = "\x1f"
 
 
@@ -228,7 +235,7 @@ def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
         return None
     where, args = _match_conditions(terms)
     where.append("rowid < ?")
-    args.append(ENTITY_CODES["sale"] * _STRIDE)
+    args.append(rowid_range("sale")[0])
     return "SELECT client_id FROM search_index WHERE " + " AND ".join(where), args
 
 
