@@ -26,8 +26,8 @@ bench: install
 	$(PY) bench/bench.py
 
 lint: install
-	$(VENV)/bin/ruff check clientplus_core clientplus_ui pages app.py tests bench
-	$(VENV)/bin/mypy clientplus_core
+	$(VENV)/bin/ruff check clientplus_core clientplus_cli clientplus_ui pages app.py tests bench
+	$(VENV)/bin/mypy clientplus_core clientplus_cli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

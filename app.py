@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_core.access import can
+from clientplus_core.team.access import can
 from clientplus_ui import tr
 from clientplus_ui.context import resolve_actor
 from clientplus_ui.i18n import language_switch
-from clientplus_ui.login import sign_out
+from clientplus_ui.team.login import sign_out
 from clientplus_ui.widgets import search_box
 
 st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", layout="wide")
@@ -72,7 +72,7 @@ if actor is not None:
     with st.sidebar:
         language_switch()
         search_box()
-        from clientplus_ui.tasks_view import reminder_badge
+        from clientplus_ui.organizer.tasks import reminder_badge
         reminder_badge(actor)  # due / overdue tasks: one indexed query
         st.caption(f"{actor.full_name or actor.login} · {actor.role}")
         if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):

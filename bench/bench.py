@@ -42,10 +42,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clientplus_core import clients, contacts, demo, files, search, users  # noqa: E402
-from clientplus_core.access import Actor  # noqa: E402
-from clientplus_core.clients import ClientFilter  # noqa: E402
-from clientplus_core.db import Store, open_store  # noqa: E402
+from clientplus_core import demo  # noqa: E402
+from clientplus_core.clients import cards as clients  # noqa: E402
+from clientplus_core.clients import contacts, files  # noqa: E402
+from clientplus_core.clients.cards import ClientFilter  # noqa: E402
+from clientplus_core.search import index as search  # noqa: E402
+from clientplus_core.store.db import Store  # noqa: E402
+from clientplus_core.store.startup import open_store  # noqa: E402
+from clientplus_core.team import users  # noqa: E402
+from clientplus_core.team.access import Actor  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "clientplus-bench"
@@ -105,7 +110,7 @@ def worker(argv: list[str]) -> int:
     admin = users.ensure_local_admin(store)
     t = time.perf_counter()
     if step == "import":
-        from clientplus_core import importer
+        from clientplus_core.clients import importer
 
         p = Path(path)
         table = importer.read_table(p.read_bytes(), p.name)
@@ -114,7 +119,7 @@ def worker(argv: list[str]) -> int:
         result: dict[str, Any] = {"created": report.created, "updated": report.updated,
                                   "errors": report.error_rows, "mapping": mapping}
     elif step == "export":
-        from clientplus_core import export
+        from clientplus_core.clients import export
 
         n = export.export_clients(store, admin, ClientFilter(), Path(path), "xlsx")
         result = {"rows": n, "bytes": Path(path).stat().st_size}
@@ -138,7 +143,7 @@ def prepare(data_dir: Path, n_clients: int, reuse: bool) -> dict[str, Any]:
     if data_dir.exists():
         shutil.rmtree(data_dir)
     print(f"generating {n_clients} clients in {data_dir} …", file=sys.stderr, flush=True)
-    seconds, rss, out = run_child(["-m", "clientplus_core.cli", "--data-dir", str(data_dir),
+    seconds, rss, out = run_child(["-m", "clientplus_cli", "--data-dir", str(data_dir),
                                    "demo", "--clients", str(n_clients), "--seed", str(SEED)])
     counts = json.loads(out.strip().splitlines()[-1])
     conn = sqlite3.connect(data_dir / "clientplus.db")
@@ -161,7 +166,7 @@ def prepare_sales(data_dir: Path, meta: dict[str, Any], n_sales: int) -> dict[st
     if meta.get("sales") == n_sales and meta.get("sales_seed") == SEED:
         return meta
     print(f"generating {n_sales} sales in {data_dir} …", file=sys.stderr, flush=True)
-    seconds, rss, out = run_child(["-m", "clientplus_core.cli", "--data-dir", str(data_dir),
+    seconds, rss, out = run_child(["-m", "clientplus_cli", "--data-dir", str(data_dir),
                                    "demo", "--clients", "0", "--sales", str(n_sales),
                                    "--seed", str(SEED)])
     meta.update({"sales": n_sales, "sales_seed": SEED, "sales_seconds": seconds,
@@ -292,7 +297,7 @@ def measure_registry(store: Store, actor: Actor, owner_id: int, label: str,
 
 def measure_sign_in(work: Path, reps: int = 20) -> Row:
     """argon2 verify as the sign-in form does it (a fresh store, one user)."""
-    from clientplus_core import auth
+    from clientplus_core.team import auth
 
     store = open_store(work / "signin")
     auth.add_user(store, None, "bench", "bench-password-1", "manager")
@@ -336,7 +341,7 @@ def step_rows(label: str, seconds_target: float, seconds: float, rss: float,
 
 def measure_import(work: Path, n: int) -> list[Row]:
     try:
-        from clientplus_core import importer  # noqa: F401
+        from clientplus_core.clients import importer  # noqa: F401
     except ImportError:
         return [Row(f"import {n} rows .xlsx", 0, None, None, "< 15 s",
                     note="skipped: importer missing")]
@@ -355,7 +360,7 @@ def measure_import(work: Path, n: int) -> list[Row]:
 
 def measure_export(data_dir: Path, work: Path, n: int) -> list[Row]:
     try:
-        from clientplus_core import export  # noqa: F401
+        from clientplus_core.clients import export  # noqa: F401
     except ImportError:
         return [Row(f"export {n} clients .xlsx", 0, None, None, "< 20 s",
                     note="skipped: export missing")]
@@ -482,7 +487,8 @@ def measure_sales_search(store: Store, actor: Actor, rng: random.Random, label: 
 
 def measure_invoice(work: Path, reps: int = 20) -> list[Row]:
     """Render an invoice with 50 lines: as preview, and numbered + saved to the sale."""
-    from clientplus_core import company, documents, sales
+    from clientplus_core import sales
+    from clientplus_core.sales import company, documents
 
     store = open_store(work / "invoice")
     admin = users.ensure_local_admin(store)
@@ -629,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         # in a process of its own: its memory row is the analytics' peak, not the peak
         # of everything measured before it in this process (which lets go of the copy
         # the outreach rows opened)
-        from clientplus_core import analytics
+        from clientplus_core.analytics import engine as analytics
 
         analytics.close_all()
         cmd = [sys.executable, str(Path(__file__).resolve()), "--only", "analytics",

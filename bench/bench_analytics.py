@@ -23,9 +23,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from clientplus_core import analytics, reports
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
+from clientplus_core.analytics import engine as analytics
+from clientplus_core.analytics import reports
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 
 YEAR_FROM, YEAR_TO = "2026-01-01", "2027-01-01"
 
@@ -170,7 +171,7 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
         dash_n.append(b)
     cases.append(("dashboard page: every query together", "< 1 s",
                   lambda: reports.kpis(store, admin, year), dash_s, dash_n))
-    from clientplus_core import report_builder as rb
+    from clientplus_core.analytics import report_builder as rb
 
     for label, spec in (
             ("report builder: sales by manager × month, count/sum/avg, a year",

@@ -3,7 +3,7 @@ standalone: ``.venv/bin/python bench/bench_mailing.py [N]``).
 
 Sends N (default 1,000) personalised messages (client name, contact first name, sale
 number and total, the client's debt, the manager, a per-recipient unsubscribe token
-and header) through :func:`clientplus_core.mailing.send` to an aiosmtpd server on
+and header) through :func:`clientplus_core.outreach.mailing.send` to an aiosmtpd server on
 127.0.0.1 (in its own process) with no rate limit: every recipient queued, claimed and
 logged in its own short transaction, plus its contact-history entry.
 
@@ -31,9 +31,12 @@ except ImportError:  # standalone, from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench import Row, pct  # type: ignore[import-not-found]
 
-from clientplus_core import mailing, settings, smtp, users
-from clientplus_core.access import Actor
-from clientplus_core.db import Store, now_iso, open_store
+from clientplus_core.outreach import mailing, smtp
+from clientplus_core.records import settings
+from clientplus_core.store.db import Store, now_iso
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 N = 1_000
 

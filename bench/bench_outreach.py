@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import Row, pct, timed  # type: ignore[import-not-found]
-from clientplus_core import addressbooks as ab
-from clientplus_core import demo, phones, segments
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
+from clientplus_core import demo
+from clientplus_core.analytics import segments
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import phones
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 
 REPS = 5
 SEGMENT = "bench: юр. лица"

@@ -16,9 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from clientplus_core import custom_fields as cf
-from clientplus_core import segments, users
-from clientplus_core.db import open_store
+from clientplus_core.analytics import segments
+from clientplus_core.records import custom_fields as cf
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 
 def generate(folder: Path, n_clients: int, n_sales: int, seed: int = 7) -> None:
@@ -81,7 +82,7 @@ def measure(folder: Path = Path("/tmp/clientplus-bench-segments"), n_clients: in
     set whose clients carry custom fields (generated once into ``folder``)."""
     import sqlite3
 
-    from clientplus_core import analytics
+    from clientplus_core.analytics import engine as analytics
 
     if not (folder / "clientplus.db").exists():
         print("segments: generating the custom-field data set …", file=sys.stderr, flush=True)

@@ -1,7 +1,7 @@
 """ClientPlus core: the CRM itself, with no Streamlit import anywhere.
 
-Every use-case function takes its storage (:class:`~clientplus_core.db.Store`) and
-the acting user (:class:`~clientplus_core.access.Actor`) as arguments, so the
+Every use-case function takes its storage (:class:`~clientplus_core.store.db.Store`) and
+the acting user (:class:`~clientplus_core.team.access.Actor`) as arguments, so the
 pages, the CLI and the tests call exactly the same code.
 """
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core.fields import CLIENT_FIELDS, CLIENT_KINDS, CONTACT_FIELDS, label
-
-from .i18n import lang, tr
+from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, CONTACT_FIELDS, label
+from clientplus_ui.i18n import lang, tr
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~|$&])")
 _MD_LEADING = re.compile(r"^(\s*)(\d+)([.)])|^(\s*)([-+=])")

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from clientplus_core import auth, settings, users
-from clientplus_core.access import Actor, can
-from clientplus_core.config import resolve_data_dir
-from clientplus_core.db import Store, open_store
-from clientplus_core.errors import NotFound
-
-from .login import (
+from clientplus_core.base.errors import NotFound
+from clientplus_core.records import settings
+from clientplus_core.store.config import resolve_data_dir
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import auth, users
+from clientplus_core.team.access import Actor, can
+from clientplus_ui.team.login import (
     ACTOR_KEY,
     LAST_SEEN_KEY,
     change_password_form,
@@ -33,7 +34,7 @@ from .login import (
 def _store(data_dir: str) -> Store:
     """One Store per data folder (it holds only paths; connections are per call).
     Opening it also starts building the analytics copy in the background."""
-    from clientplus_core import analytics
+    from clientplus_core.analytics import engine as analytics
 
     store = open_store(data_dir)
     analytics.warm_up(store)
@@ -106,7 +107,7 @@ def resolve_actor() -> Actor | None:
 
 def guard(operation: str | None = None) -> Actor:
     """The page gate: returns the actor, or renders sign-in / "no access" and stops."""
-    from .i18n import tr
+    from clientplus_ui.i18n import tr
 
     _leave_pages_folder_mode()
     store = get_store()

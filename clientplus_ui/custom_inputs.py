@@ -13,11 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core import custom_fields as cf
-from clientplus_core.db import Store
-
-from .common import md_escape
-from .i18n import lang, tr
+from clientplus_core.records import custom_fields as cf
+from clientplus_core.store.db import Store
+from clientplus_ui.common import md_escape
+from clientplus_ui.i18n import lang, tr
 
 _MIN_DATE = date(1900, 1, 1)
 _MAX_DATE = date(2100, 12, 31)

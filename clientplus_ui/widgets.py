@@ -8,15 +8,14 @@ from typing import Any
 
 import streamlit as st
 
-from clientplus_core.errors import (
+from clientplus_core.base.errors import (
     ConflictError,
     DuplicateWarning,
     NotFound,
     UserError,
     ValidationError,
 )
-
-from .i18n import tr
+from clientplus_ui.i18n import tr
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -24,7 +23,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def show_error(exc: Exception) -> None:
     """Render a user error as a clear message (one line per bad field); never a
     traceback. Messages may quote what the user typed, so they are markdown-escaped."""
-    from .common import client_field_label, md_escape
+    from clientplus_ui.common import client_field_label, md_escape
 
     if isinstance(exc, ValidationError):
         st.error(tr("Не сохранено — исправьте поля:", "Not saved — fix these fields:") + "\n\n"
@@ -105,8 +104,8 @@ def client_picker(store: Any, actor: Any, key: str, preset: int | None = None,
                   label: str | None = None) -> int | None:
     """Find a client by name, INN or phone and pick it (a select box over the 50 best
     matches of what is typed; ``preset`` preselects one). Returns the client id."""
-    from clientplus_core import clients
-    from clientplus_core.clients import ClientFilter
+    from clientplus_core.clients import cards as clients
+    from clientplus_core.clients.cards import ClientFilter
 
     c1, c2 = st.columns([2, 3])
     query = c1.text_input(tr("Найти клиента", "Find a client"), key=f"{key}_q",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_ui import addressbook_view as view
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.common import show_flash
+from clientplus_ui.outreach import addressbooks as view
 
 actor = guard()
 store = get_store()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.admin import audit_view
+from clientplus_ui.team.admin import audit_view
 
 actor = guard("audit.read")
 st.title(tr("Журнал действий", "Audit trail"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_ui import builder_view as view
 from clientplus_ui import get_store, guard, tr
+from clientplus_ui.analytics import builder as view
 from clientplus_ui.common import show_flash
 
 actor = guard()

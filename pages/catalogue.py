@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_ui import catalogue_view as cv
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.common import show_flash
+from clientplus_ui.sales import catalogue as cv
 
 actor = guard()
 store = get_store()

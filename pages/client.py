@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_core import clients
-from clientplus_core.errors import UserError
-from clientplus_ui import (
+from clientplus_core.base.errors import UserError
+from clientplus_core.clients import cards as clients
+from clientplus_ui import get_store, guard, tr
+from clientplus_ui.clients import (
     card_access,
     card_contacts,
     card_files,
     card_history,
-    client_form,
-    get_store,
-    guard,
-    sales_client,
-    tasks_view,
-    tr,
+)
+from clientplus_ui.clients import (
+    form as client_form,
 )
 from clientplus_ui.common import card_tabs, kind_label, md_escape, show_flash
+from clientplus_ui.organizer import tasks as tasks_view
+from clientplus_ui.sales import client as sales_client
 from clientplus_ui.widgets import show_error
 
 actor = guard()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_core.access import can
+from clientplus_core.team.access import can
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import registry as reg
+from clientplus_ui.clients import registry as reg
 from clientplus_ui.common import show_flash
 
 actor = guard()

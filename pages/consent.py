@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_ui import consent_view as view
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.common import show_flash
+from clientplus_ui.outreach import consent as view
 
 actor = guard("consent.read")
 store = get_store()

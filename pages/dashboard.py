@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.analytics_widgets import dashboard
+from clientplus_ui.analytics.reports import dashboard
 
 actor = guard("report.read")
 st.title(tr("Дашборд", "Dashboard"))

@@ -1,13 +1,13 @@
 """Import clients and their contacts from Excel (.xlsx) or CSV.
 
-The steps live in :mod:`clientplus_ui.import_wizard`; the chosen file is kept in
+The steps live in :mod:`clientplus_ui.clients.import_wizard`; the chosen file is kept in
 ``st.session_state["import.upload"]`` as ``(filename, bytes)``.
 """
 
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import import_wizard as wizard
+from clientplus_ui.clients import import_wizard as wizard
 
 actor = guard("client.import")
 store = get_store()

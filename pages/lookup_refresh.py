@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.lookup_batch import refresh_view
+from clientplus_ui.requisites.batch import refresh_view
 
 actor = guard("lookup.refresh")
 st.title(tr("Проверка клиентов по реестру", "Registry check"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import mailing_view as view
 from clientplus_ui.common import md_escape, show_flash
+from clientplus_ui.outreach import mailings as view
 
 actor = guard("mailing.manage")
 store = get_store()
@@ -27,7 +27,7 @@ current = next((m for m in items if m["id"] == mid), None)
 if current is None:
     view.editor(store, actor, None)
 else:
-    from clientplus_core import mailing
+    from clientplus_core.outreach import mailing
 
     m = mailing.get(store, actor, mid)
     if m["status"] == "draft":

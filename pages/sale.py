@@ -5,20 +5,26 @@ from __future__ import annotations
 import streamlit as st
 
 from clientplus_core import sales
-from clientplus_core.errors import UserError
-from clientplus_ui import (
-    card_files,
-    get_store,
-    guard,
-    sales_card,
-    sales_contacts,
-    sales_docs,
-    sales_payments,
-    sales_status,
-    tasks_view,
-    tr,
-)
+from clientplus_core.base.errors import UserError
+from clientplus_ui import get_store, guard, tr
+from clientplus_ui.clients import card_files
 from clientplus_ui.common import card_tabs, show_flash
+from clientplus_ui.organizer import tasks as tasks_view
+from clientplus_ui.sales import (
+    card as sales_card,
+)
+from clientplus_ui.sales import (
+    contacts as sales_contacts,
+)
+from clientplus_ui.sales import (
+    docs as sales_docs,
+)
+from clientplus_ui.sales import (
+    payments as sales_payments,
+)
+from clientplus_ui.sales import (
+    status as sales_status,
+)
 from clientplus_ui.widgets import client_picker, show_error
 
 actor = guard()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_core.access import can
+from clientplus_core.team.access import can
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import sales_register as reg
 from clientplus_ui.common import lkey, show_flash
+from clientplus_ui.sales import register as reg
 
 actor = guard()
 store = get_store()

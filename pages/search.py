@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clientplus_core import search
-from clientplus_core.errors import UserError
+from clientplus_core.base.errors import UserError
+from clientplus_core.search import index as search
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import search_results as sr
+from clientplus_ui.clients import search_results as sr
 from clientplus_ui.widgets import show_error
 
 actor = guard("search")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import segments_view as view
+from clientplus_ui.analytics import segments as view
 from clientplus_ui.common import show_flash
 
 actor = guard()

@@ -1,19 +1,19 @@
 """Settings: own company requisites, the upload limit, backups, sale statuses,
 document templates, and facts about this install.
 
-The sections live in :mod:`clientplus_ui.settings_company`,
-:mod:`clientplus_ui.settings_backup` and :mod:`clientplus_ui.settings_sales`; each
+The sections live in :mod:`clientplus_ui.settings.company`,
+:mod:`clientplus_ui.settings.backup` and :mod:`clientplus_ui.settings.sales`; each
 checks the actor's rights itself.
 """
 
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.settings_backup import about_section, backups_section
-from clientplus_ui.settings_company import company_form, upload_limit_form
-from clientplus_ui.settings_custom_fields import section as custom_fields_section
-from clientplus_ui.settings_mail import mail_section
-from clientplus_ui.settings_sales import statuses_section, templates_section
+from clientplus_ui.settings.backup import about_section, backups_section
+from clientplus_ui.settings.company import company_form, upload_limit_form
+from clientplus_ui.settings.custom_fields import section as custom_fields_section
+from clientplus_ui.settings.mail import mail_section
+from clientplus_ui.settings.sales import statuses_section, templates_section
 
 actor = guard()
 store = get_store()

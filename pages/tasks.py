@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui import tasks_view as view
 from clientplus_ui.common import show_flash
+from clientplus_ui.organizer import tasks as view
 
 actor = guard("task.read")
 store = get_store()

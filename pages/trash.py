@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.admin import bin_view
+from clientplus_ui.team.admin import bin_view
 
 actor = guard("client.restore")
 st.title(tr("Корзина", "Bin"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.admin import add_user_form, user_actions, users_table
+from clientplus_ui.team.admin import add_user_form, user_actions, users_table
 
 actor = guard("users.manage")
 store = get_store()

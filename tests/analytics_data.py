@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clientplus_core import users
-from clientplus_core.db import Store
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
 
 TS = "T10:00:00+00:00"
 

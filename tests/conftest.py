@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import clients, users
-from clientplus_core.access import Actor
-from clientplus_core.db import Store, open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 # Valid 10-digit INNs (check digits correct) for factories.
 VALID_INNS = ["7707083893", "7736207543", "7702070139", "7710140679", "7728168971",

@@ -207,7 +207,11 @@ class MailWorld:
 
 
 def seed_mailing_world(store: Any, admin: Any) -> MailWorld:
-    from clientplus_core import addressbooks, clients, consent, contacts, sales, users
+    from clientplus_core import sales
+    from clientplus_core.clients import cards as clients
+    from clientplus_core.clients import contacts
+    from clientplus_core.outreach import addressbooks, consent
+    from clientplus_core.team import users
 
     m1 = users.create(store, "m1", "Мария Первая", "manager", email="m1@romashka.ru")
     m2 = users.create(store, "m2", "Михаил Второй", "manager")

@@ -12,9 +12,13 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from clientplus_core import addressbooks as ab
-from clientplus_core import clients, consent, contacts, sales, users
-from clientplus_core.db import open_store
+from clientplus_core import sales
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import consent
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from .conftest import shot, wait_idle
 

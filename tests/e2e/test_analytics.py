@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from clientplus_core.db import open_store
+from clientplus_core.store.startup import open_store
 from tests import analytics_data
 
 from .conftest import shot, wait_idle

@@ -16,9 +16,10 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
-from clientplus_core import clients, users
-from clientplus_core.clients import ClientFilter
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients.cards import ClientFilter
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from ..integration.test_search_files import _pdf
 from .conftest import shot, wait_idle

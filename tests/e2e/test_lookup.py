@@ -8,8 +8,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from clientplus_core import clients, dadata, users
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.requisites import dadata
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from ..fake_dadata import DEAD_INN, LEGAL_INN, TOKEN, FakeDadata
 from .conftest import shot, wait_idle

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from clientplus_core import mailing, settings, smtp, users
-from clientplus_core.db import open_store
+from clientplus_core.outreach import mailing, smtp
+from clientplus_core.records import settings
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 from tests.smtp_server import LoopbackSmtp, seed_mailing_world
 
 from .conftest import shot, wait_idle

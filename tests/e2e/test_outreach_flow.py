@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from clientplus_core import mailing, settings, smtp
+from clientplus_core.outreach import mailing, smtp
+from clientplus_core.records import settings
 from tests.smtp_server import LoopbackSmtp
 
 from .conftest import shot, wait_idle

@@ -2,7 +2,7 @@
 statuses, add a payment, generate the invoice and download it.
 
 The specification editor is a canvas grid: cells are clicked by position (the
-column widths the page sets, :data:`clientplus_ui.sales_spec.WIDTHS`) and typed
+column widths the page sets, :data:`clientplus_ui.sales.spec.WIDTHS`) and typed
 into through the grid's own cell editor. Results are checked through metrics,
 texts, the downloaded file and the database, never through canvas pixels.
 """
@@ -17,9 +17,12 @@ from pathlib import Path
 from docx import Document
 from playwright.sync_api import expect
 
-from clientplus_core import clients, company, sales, users
-from clientplus_core.db import open_store
-from clientplus_ui.sales_spec import COLUMNS, WIDTHS
+from clientplus_core import sales
+from clientplus_core.clients import cards as clients
+from clientplus_core.sales import company
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_ui.sales.spec import COLUMNS, WIDTHS
 
 from .conftest import shot, wait_idle
 

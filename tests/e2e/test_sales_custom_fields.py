@@ -11,8 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from clientplus_core import clients, sales, users
-from clientplus_core.db import open_store
+from clientplus_core import sales
+from clientplus_core.clients import cards as clients
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from .conftest import shot, wait_idle
 

@@ -8,9 +8,12 @@ from pathlib import Path
 import openpyxl
 from playwright.sync_api import expect
 
-from clientplus_core import clients, sales, segments, users
-from clientplus_core import custom_fields as cf
-from clientplus_core.db import open_store
+from clientplus_core import sales
+from clientplus_core.analytics import segments
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from .conftest import shot, wait_idle
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from clientplus_core import clients, users
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from .conftest import shot, wait_idle
 

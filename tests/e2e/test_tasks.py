@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from clientplus_core import clients, tasks, users
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.organizer import tasks
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 from .conftest import shot, wait_idle
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from clientplus_core import auth, clients
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import auth
 
 from .conftest import shot, wait_idle
 

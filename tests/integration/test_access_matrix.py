@@ -12,35 +12,23 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import (
-    access,
-    addressbooks,
-    analytics,
-    audit,
-    auth,
-    catalogue,
-    clients,
-    company,
-    consent,
-    contacts,
-    custom_fields,
-    documents,
-    files,
-    mailing,
-    phones,
-    sales,
-    search,
-    segments,
-    settings,
-    smtp,
-    statuses,
-    tasks,
-)
-from clientplus_core import users as users_mod
-from clientplus_core.access import Actor
-from clientplus_core.clients import ClientFilter
-from clientplus_core.db import Store, open_store
-from clientplus_core.errors import AccessDenied, NotFound
+from clientplus_core import sales
+from clientplus_core.analytics import engine as analytics
+from clientplus_core.analytics import segments
+from clientplus_core.base.errors import AccessDenied, NotFound
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, files
+from clientplus_core.clients.cards import ClientFilter
+from clientplus_core.organizer import tasks
+from clientplus_core.outreach import addressbooks, consent, mailing, phones, smtp
+from clientplus_core.records import custom_fields, settings
+from clientplus_core.sales import catalogue, company, documents, statuses
+from clientplus_core.search import index as search
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import access, audit, auth
+from clientplus_core.team import users as users_mod
+from clientplus_core.team.access import Actor
 
 ALL = {"own", "other", "shared"}
 NONE: set[str] = set()
@@ -276,13 +264,13 @@ def _task(w: World, kind: str) -> int:
 
 
 def _backup(w: World, a: Actor) -> Any:
-    from clientplus_core import backup
+    from clientplus_core.maintenance import backup
 
     return backup.create_backup(w.store, a, w.tmp / f"b-{a.login}.zip")
 
 
 def _import(w: World, a: Actor) -> Any:
-    from clientplus_core import importer
+    from clientplus_core.clients import importer
 
     table = importer.read_table("Наименование\nИмпортированный\n".encode(), "c.csv")
     report = importer.run_import(w.store, a, table, importer.guess_mapping(table.headers))
@@ -343,12 +331,12 @@ class _OfflineDadata:
 
 
 def _lookup_use(w: World, a: Actor) -> Any:
-    from clientplus_core import lookup
+    from clientplus_core.requisites import lookup
 
     return lookup.find_party(w.store, a, "7707083893", client=_OfflineDadata())
 
 
 def _lookup_refresh(w: World, a: Actor) -> Any:
-    from clientplus_core import lookup
+    from clientplus_core.requisites import lookup
 
     return lookup.refresh(w.store, a, client=_OfflineDadata())

@@ -9,11 +9,17 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import addressbooks as ab
-from clientplus_core import catalogue, clients, consent, contacts, sales, segments, users
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied, NotFound, ValidationError
+from clientplus_core import sales
+from clientplus_core.analytics import segments
+from clientplus_core.base.errors import AccessDenied, NotFound, ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import consent
+from clientplus_core.sales import catalogue
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 TODAY = date.today()
 LINE = {"name": "Услуга", "qty": 1, "price": "1000", "vat_code": "22"}
@@ -163,7 +169,7 @@ def test_birthday_this_month_reads_contacts_and_a_person_clients_birth_date(w, s
 
 
 def test_a_birthday_book_writes_and_phones_only_to_the_celebrants(w, store, actor):
-    from clientplus_core import phones
+    from clientplus_core.outreach import phones
 
     this_month = date(1985, TODAY.month, 3).isoformat()
     other_month = date(1985, TODAY.month % 12 + 1, 3).isoformat()
@@ -388,7 +394,7 @@ def test_update_and_delete_a_book(w, store, actor):
     assert (new["name"], new["criteria"], new["channels"]) == ("Чистовик",
                                                              {"owner_id": w.m2.id}, "client")
     assert ab.client_ids(store, actor, book["id"]) == sorted([w.gamma, w.delta])
-    from clientplus_core.errors import ConflictError
+    from clientplus_core.base.errors import ConflictError
     with pytest.raises(ConflictError):
         ab.update_book(store, actor, book["id"], version=book["version"], name="Старое")
     ab.delete_book(store, actor, book["id"])
@@ -476,7 +482,7 @@ def test_an_unlinked_optout_is_linked_to_the_client_and_follows_its_scope(w, sto
 
 
 def test_only_the_head_or_the_administrator_lifts_an_optout(w, store, actor):
-    from clientplus_core.errors import AccessDenied
+    from clientplus_core.base.errors import AccessDenied
 
     consent.record_optout(store, None, "email", "alpha@alpha.ru", "ссылка отписки")
     entry = consent.list_entries(store, actor, channel="email", status="optout")[0]

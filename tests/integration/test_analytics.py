@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import analytics, reports, sales
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied
-from clientplus_core.reports import Period
+from clientplus_core import sales
+from clientplus_core.analytics import engine as analytics
+from clientplus_core.analytics import reports
+from clientplus_core.analytics.reports import Period
+from clientplus_core.base.errors import AccessDenied
+from clientplus_core.store.db import Store
 from tests import analytics_data
 
 D = Decimal
@@ -202,7 +204,7 @@ def test_reports_stay_consistent_while_the_app_writes(store, data) -> None:
 
 
 def test_a_viewer_reads_but_an_unknown_role_does_not(store, data) -> None:
-    from clientplus_core.access import Actor
+    from clientplus_core.team.access import Actor
 
     with pytest.raises(AccessDenied):
         reports.funnel(store, Actor(99, "ghost", role="nobody"))

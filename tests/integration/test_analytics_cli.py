@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import openpyxl
 
-from clientplus_core import analytics, cli, reports
+from clientplus_cli import main as cli
+from clientplus_core.analytics import engine as analytics
+from clientplus_core.analytics import reports
 from tests import analytics_data
 
 

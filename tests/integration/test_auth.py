@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clientplus_core import auth, users
-from clientplus_core.errors import AccessDenied, UserError, ValidationError
+from clientplus_core.base.errors import AccessDenied, UserError, ValidationError
+from clientplus_core.team import auth, users
 
 
 @pytest.fixture

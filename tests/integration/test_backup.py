@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import backup, contacts, files, users
-from clientplus_core.access import Actor
-from clientplus_core.cli import main
-from clientplus_core.db import Store, open_store
-from clientplus_core.errors import AccessDenied, UserError
+from clientplus_cli.main import main
+from clientplus_core.base.errors import AccessDenied, UserError
+from clientplus_core.clients import contacts, files
+from clientplus_core.maintenance import backup
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 TABLES = ("clients", "contacts", "files", "blobs", "links", "client_tags", "users")
 

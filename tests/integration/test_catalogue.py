@@ -7,10 +7,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from clientplus_core import catalogue, sales
-from clientplus_core import users as users_mod
-from clientplus_core.errors import AccessDenied, ConflictError, ValidationError
-from clientplus_core.export import rows_to_xlsx
+from clientplus_core import sales
+from clientplus_core.base.errors import AccessDenied, ConflictError, ValidationError
+from clientplus_core.clients.export import rows_to_xlsx
+from clientplus_core.sales import catalogue
+from clientplus_core.team import users as users_mod
 
 
 def test_an_item_is_created_read_updated_and_listed(store, actor):

@@ -10,9 +10,12 @@ from pathlib import Path
 import docx
 import pytest
 
-from clientplus_core import clients, company, documents, sales, users
-from clientplus_core.cli import main
-from clientplus_core.db import open_store
+from clientplus_cli.main import main
+from clientplus_core import sales
+from clientplus_core.clients import cards as clients
+from clientplus_core.sales import company, documents
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import io
 
 import pytest
 
-from clientplus_core import clients, contacts, files, search
-from clientplus_core.errors import ConflictError, DuplicateWarning, NotFound, ValidationError
+from clientplus_core.base.errors import ConflictError, DuplicateWarning, NotFound, ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, files
+from clientplus_core.search import index as search
 
 
 def test_a_client_is_created_with_normalised_phone_and_tags(store, actor):

@@ -10,9 +10,11 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from clientplus_core import clients, users
-from clientplus_core.db import Store, open_store
-from clientplus_core.errors import ConflictError
+from clientplus_core.base.errors import ConflictError
+from clientplus_core.clients import cards as clients
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 PROCS = 8
 EDITS = 500

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import clients, contacts, demo, files, search, users
-from clientplus_core.access import Actor
-from clientplus_core.db import Store, open_store
-from clientplus_core.textextract import extract_text
-from clientplus_core.validation import (
+from clientplus_core import demo
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, files
+from clientplus_core.maintenance import reindex
+from clientplus_core.records.validation import (
     check_account,
     check_corr_account,
     check_inn,
@@ -23,6 +23,12 @@ from clientplus_core.validation import (
     check_phone,
     ogrnip_is_valid,
 )
+from clientplus_core.search import index as search
+from clientplus_core.search.textextract import extract_text
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 ANCHOR = datetime(2026, 3, 1, tzinfo=UTC)
 N = 200
@@ -160,7 +166,7 @@ def test_search_index_equals_what_the_normal_write_path_builds(
         before = [tuple(r) for r in conn.execute(sql)]
         hashsize = conn.execute("SELECT v FROM search_index_config WHERE k = 'hashsize'")
         assert hashsize.fetchone()[0] == demo.FTS_DEFAULT_HASHSIZE
-    search.rebuild(store)
+    reindex.rebuild(store)
     with store.read() as conn:
         after = [tuple(r) for r in conn.execute(sql)]
     assert before == after
@@ -217,7 +223,7 @@ def test_client_records_for_import_files_are_valid() -> None:
 
 def test_cli_demo_command_fills_a_data_folder(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from clientplus_core.cli import main
+    from clientplus_cli.main import main
 
     assert main(["--data-dir", str(tmp_path / "d"), "demo", "--clients", "25",
                  "--no-files"]) == 0

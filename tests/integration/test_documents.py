@@ -11,10 +11,13 @@ from typing import Any
 import docx
 import pytest
 
-from clientplus_core import company, contacts, documents, files, sales, search
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import UserError, ValidationError
+from clientplus_core import sales
+from clientplus_core.base.errors import UserError, ValidationError
+from clientplus_core.clients import contacts, files
+from clientplus_core.sales import company, documents
+from clientplus_core.search import index as search
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 
 NBSP = "\u00a0"
 SELLER = {"kind": "legal", "name": "ООО «Продавец»",

@@ -12,18 +12,18 @@ from typing import Any
 import openpyxl
 import pytest
 
-from clientplus_core import users
-from clientplus_core.clients import ClientFilter
-from clientplus_core.db import open_store
-from clientplus_core.errors import UserError
-from clientplus_core.export import (
+from clientplus_core.base.errors import UserError
+from clientplus_core.clients.cards import ClientFilter
+from clientplus_core.clients.export import (
     COLUMNS,
     export_clients,
     export_clients_bytes,
     rows_to_xlsx,
     safe_cell,
 )
-from clientplus_core.importer import guess_mapping, read_table, run_import
+from clientplus_core.clients.importer import guess_mapping, read_table, run_import
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 from tests.conftest import VALID_INNS
 
 RISKY = ['=HYPERLINK("http://x")', "+1", "-2", "@cmd", " =1+1", "\t=2"]
@@ -161,7 +161,7 @@ def test_an_exported_xlsx_imports_back_into_an_empty_crm(store, actor, make_clie
     table = read_table(data, "export.xlsx")
     report = run_import(other, admin, table, guess_mapping(table.headers))
     assert (report.created, report.errors) == (2, [])
-    from clientplus_core import clients
+    from clientplus_core.clients import cards as clients
 
     a, b = clients.iter_clients(other, admin, ClientFilter(sort="id"))
     assert a["name"] == 'ООО "Кавычки" 🎄' and a["inn"] == VALID_INNS[0]

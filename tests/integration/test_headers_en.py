@@ -7,9 +7,11 @@ import io
 
 from openpyxl import load_workbook
 
-from clientplus_core import clients, sales, segments
-from clientplus_core import custom_fields as cf
-from clientplus_core import report_builder as rb
+from clientplus_core import sales
+from clientplus_core.analytics import report_builder as rb
+from clientplus_core.analytics import segments
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
 
 
 def _world(store, actor) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from clientplus_core import clients, contacts, importer, users
-from clientplus_core.db import Store
-from clientplus_core.errors import UserError
-from clientplus_core.importer import Table, guess_mapping, read_table, run_import
+from clientplus_core.base.errors import UserError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, importer
+from clientplus_core.clients.importer import Table, guess_mapping, read_table, run_import
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
 from tests.conftest import VALID_INNS
 
 HEADERS = ["Наименование", "ИНН", "Телефон", "E-mail", "Примечания", "Контактное лицо",
@@ -335,7 +337,7 @@ def test_a_viewer_may_not_import(store, actor):
 
 @pytest.fixture
 def industry(store, actor):
-    from clientplus_core import custom_fields
+    from clientplus_core.records import custom_fields
 
     custom_fields.enable_preset(store, actor, "client", "industry")
     custom_fields.define(store, actor, {"entity": "client", "key": "segment_code",

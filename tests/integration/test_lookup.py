@@ -9,12 +9,20 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import clients, dadata, lookup, users
-from clientplus_core.access import Actor
-from clientplus_core.dadata import DadataClient, DadataConfig, LimitReached, NoToken, ServiceError
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied
-from clientplus_core.lookup import BadQuery, NothingFound
+from clientplus_core.base.errors import AccessDenied
+from clientplus_core.clients import cards as clients
+from clientplus_core.requisites import dadata, lookup
+from clientplus_core.requisites.dadata import (
+    DadataClient,
+    DadataConfig,
+    LimitReached,
+    NoToken,
+    ServiceError,
+)
+from clientplus_core.requisites.lookup import BadQuery, NothingFound
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 from ..fake_dadata import (
     BIK,
@@ -385,7 +393,7 @@ def test_a_service_failure_stops_the_refresh_with_its_message(store, actor, fake
 
 
 def test_refresh_by_tag_or_by_a_saved_segment(store, actor, svc, portfolio):
-    from clientplus_core import segments
+    from clientplus_core.analytics import segments
 
     report = lookup.refresh(store, actor, "tag:ключевой", client=svc)
     assert report.total == 2 and report.scope == "tag:ключевой"

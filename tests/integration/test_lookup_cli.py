@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from clientplus_core import clients, dadata
-from clientplus_core.cli import main
+from clientplus_cli.main import main
+from clientplus_core.clients import cards as clients
+from clientplus_core.requisites import dadata
 
 from ..fake_dadata import BIK, DEAD_INN, INDEX, LEGAL_INN, TOKEN, FakeDadata
 
@@ -85,7 +86,7 @@ def test_refresh_prints_the_summary_and_writes_only_with_apply(store, actor, fak
 
 
 def test_refresh_is_refused_to_a_manager(store, actor, fake, capsys):
-    from clientplus_core import users
+    from clientplus_core.team import users
 
     users.create(store, "manager1", "Мария", "manager")
     code, _, err = run(store, capsys, "--user", "manager1", "lookup", "refresh")

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import consent, mailing, sales, settings, smtp
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied, NotFound, UserError, ValidationError
+from clientplus_core import sales
+from clientplus_core.base.errors import AccessDenied, NotFound, UserError, ValidationError
+from clientplus_core.outreach import consent, mailing, smtp
+from clientplus_core.records import settings
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 from tests.smtp_server import LoopbackSmtp, MailWorld, seed_mailing_world
 
 BODY = ("Здравствуйте, {{ contact.first_name or client.name }}!\n"
@@ -305,7 +307,7 @@ def test_unsubscribe_records_an_opt_out_and_the_next_mailing_skips_the_address(
 
 def test_a_manager_mails_only_own_clients_checked_again_at_send_time(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
-    from clientplus_core import addressbooks
+    from clientplus_core.outreach import addressbooks
 
     book = addressbooks.create_book(store, w.m1, "Мои должники", {"invoiced_unpaid": True})
     m = mailing.create(store, w.m1, {"book_id": book["id"], "subject": "Привет",
@@ -327,7 +329,7 @@ def test_a_manager_mails_only_own_clients_checked_again_at_send_time(
 
 
 def test_a_viewer_may_not_mail(store: Store, actor: Actor, w: MailWorld) -> None:
-    from clientplus_core import users
+    from clientplus_core.team import users
 
     viewer = users.create(store, "v", "Зритель", "viewer")
     with pytest.raises(AccessDenied):

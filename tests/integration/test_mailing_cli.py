@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import mailing, settings, smtp
-from clientplus_core.access import Actor
-from clientplus_core.cli import main
-from clientplus_core.db import Store
+from clientplus_cli.main import main
+from clientplus_core.outreach import mailing, smtp
+from clientplus_core.records import settings
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 from tests.smtp_server import LoopbackSmtp, seed_mailing_world
 
 

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import openpyxl
 
-from clientplus_core import addressbooks as ab
-from clientplus_core import clients, consent, contacts, segments, users
-from clientplus_core.cli import main
+from clientplus_cli.main import main
+from clientplus_core.analytics import segments
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import consent
+from clientplus_core.team import users
 
 
 def _world(store, actor) -> None:

@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from clientplus_core import addressbooks as ab
-from clientplus_core import clients, consent, contacts, phones, users
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied
+from clientplus_core.base.errors import AccessDenied
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import consent, phones
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 MOB1, MOB2, MOB3 = "+79161234567", "+79035550011", "+79267770022"
 LAND = "+74957001122"           # Moscow fixed line
@@ -116,7 +119,7 @@ def test_a_managers_list_holds_only_their_clients(store, actor, data):
 
 
 def test_a_segment_list_and_a_bad_format(store, actor, data, tmp_path: Path):
-    from clientplus_core import segments
+    from clientplus_core.analytics import segments
 
     clients.update(store, actor, data["b"], {"source": "Сайт"},
                    clients.get(store, actor, data["b"])["version"])

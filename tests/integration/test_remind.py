@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from clientplus_core import audit, cli, settings, tasks, users
+from clientplus_cli import main as cli
+from clientplus_core.organizer import tasks
+from clientplus_core.records import settings
+from clientplus_core.team import audit, users
 
 
 class Collector:

@@ -12,12 +12,18 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import audit, clients, company, contacts, sales, search, settings, statuses
-from clientplus_core import users as users_mod
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import ConflictError, NotFound, ValidationError
-from clientplus_core.sales import SaleFilter
+from clientplus_core import sales
+from clientplus_core.base.errors import ConflictError, NotFound, ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.maintenance import reindex
+from clientplus_core.records import settings
+from clientplus_core.sales import SaleFilter, company, statuses
+from clientplus_core.search import index as search
+from clientplus_core.store.db import Store
+from clientplus_core.team import audit
+from clientplus_core.team import users as users_mod
+from clientplus_core.team.access import Actor
 
 CASE1 = [{"name": "Консультация", "qty": 3, "price": "1500.00", "vat_code": "22"},
          {"name": "Бумага А4", "qty": 7, "price": "349,90", "discount": 5, "vat_code": "22"}]
@@ -140,7 +146,7 @@ def test_a_sale_discount_over_100_percent_is_refused(make_sale):
 
 
 def test_a_line_from_the_catalogue_takes_its_name_unit_price_and_vat(store, actor, make_sale):
-    from clientplus_core import catalogue
+    from clientplus_core.sales import catalogue
 
     item = catalogue.create(store, actor, {"name": "Кофе в зёрнах", "sku": "K-1", "unit": "кг",
                                            "price": "1890", "vat_code": "10"})
@@ -151,7 +157,7 @@ def test_a_line_from_the_catalogue_takes_its_name_unit_price_and_vat(store, acto
 
 
 def test_a_standard_rate_catalogue_item_gets_the_rate_of_the_sale_date(store, actor, make_sale):
-    from clientplus_core import catalogue
+    from clientplus_core.sales import catalogue
 
     item = catalogue.create(store, actor, {"name": "Стол", "price": 100, "vat_code": "22"})
     sale = make_sale(date="2025-06-01", lines=[{"catalogue_id": item["id"], "qty": 1}])
@@ -475,7 +481,7 @@ def test_rebuilding_the_search_index_keeps_the_sales(store, actor, make_sale):
     sql = "SELECT rowid, entity, entity_id, client_id, title, body FROM search_index ORDER BY rowid"
     with store.read() as conn:
         before = [tuple(r) for r in conn.execute(sql)]
-    search.rebuild(store)
+    reindex.rebuild(store)
     with store.read() as conn:
         assert [tuple(r) for r in conn.execute(sql)] == before
 
@@ -544,7 +550,7 @@ def test_sale_writes_leave_an_audit_trail_on_the_client(store, actor, make_sale,
 
 def test_files_and_links_attach_to_the_sale_and_show_on_the_client(store, actor, make_sale,
                                                                     client):
-    from clientplus_core import files
+    from clientplus_core.clients import files
 
     sale = make_sale()
     f = sales.attach_file(store, actor, sale["id"], "спецификация.txt",

@@ -13,14 +13,16 @@ from typing import Any
 import openpyxl
 import pytest
 
-from clientplus_core import clients, custom_fields, sales
-from clientplus_core import users as users_mod
-from clientplus_core.access import Actor
-from clientplus_core.cli import main
-from clientplus_core.clients import ClientFilter
-from clientplus_core.db import Store
-from clientplus_core.errors import ValidationError
+from clientplus_cli.main import main
+from clientplus_core import sales
+from clientplus_core.base.errors import ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients.cards import ClientFilter
+from clientplus_core.records import custom_fields
 from clientplus_core.sales import SaleFilter
+from clientplus_core.store.db import Store
+from clientplus_core.team import users as users_mod
+from clientplus_core.team.access import Actor
 
 LINES = [{"name": "Услуга", "qty": 1, "price": "1000", "vat_code": "none"}]
 

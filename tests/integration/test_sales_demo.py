@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import demo, money, sales, search, users
-from clientplus_core.db import Store, open_store
+from clientplus_core import demo, sales
+from clientplus_core.sales import money
+from clientplus_core.search import index as search
+from clientplus_core.store.db import Store
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 ANCHOR = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -113,7 +117,7 @@ def test_the_search_index_equals_what_the_normal_write_path_builds(demo_store):
 
 
 def test_demo_cards_open_and_documents_render(demo_store):
-    from clientplus_core import documents
+    from clientplus_core.sales import documents
 
     store, _ = demo_store
     admin = users.ensure_local_admin(store)
@@ -191,7 +195,9 @@ def test_an_interrupted_bulk_load_is_healed_and_the_register_still_answers(tmp_p
 
 
 def test_the_demo_ships_a_payment_reminder_over_invoiced_unpaid_clients(demo_store):
-    from clientplus_core import addressbooks, mailing, sales, users
+    from clientplus_core import sales
+    from clientplus_core.outreach import addressbooks, mailing
+    from clientplus_core.team import users
 
     store, counts = demo_store
     admin = users.ensure_local_admin(store)

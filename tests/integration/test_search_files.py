@@ -8,8 +8,11 @@ import pytest
 from docx import Document
 from openpyxl import Workbook
 
-from clientplus_core import clients, contacts, files, search
-from clientplus_core.errors import ValidationError
+from clientplus_core.base.errors import ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, files
+from clientplus_core.maintenance import reindex
+from clientplus_core.search import index as search
 
 
 def _docx(text: str) -> bytes:
@@ -132,7 +135,7 @@ def test_rebuilding_the_index_gives_the_same_results(store, actor, make_client):
     c = make_client(name="Перестройка")
     files.upload(store, actor, c["id"], "x.txt", io.BytesIO("внутритекст".encode()))
     before = [h.as_json() for h in search.search(store, actor, "внутритекст")]
-    search.rebuild(store)
+    reindex.rebuild(store)
     assert [h.as_json() for h in search.search(store, actor, "внутритекст")] == before
     assert clients.list_clients(store, actor, clients.ClientFilter(query="перестр")).total == 1
 

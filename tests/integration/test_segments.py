@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import clients, sales, segments, users
-from clientplus_core import custom_fields as cf
-from clientplus_core import report_builder as rb
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import AccessDenied, ValidationError
-from clientplus_core.report_builder import Filter, ReportSpec
+from clientplus_core import sales
+from clientplus_core.analytics import report_builder as rb
+from clientplus_core.analytics import segments
+from clientplus_core.analytics.report_builder import Filter, ReportSpec
+from clientplus_core.base.errors import AccessDenied, ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 D = Decimal
 
@@ -233,8 +236,8 @@ def test_builder_spec_lines_by_product(store, actor, world) -> None:
 
 
 def test_the_registry_filter_and_export_know_custom_fields(store, actor, world) -> None:
-    from clientplus_core import export
-    from clientplus_core.clients import ClientFilter
+    from clientplus_core.clients import export
+    from clientplus_core.clients.cards import ClientFilter
 
     page = clients.list_clients(store, actor, ClientFilter(extra=(("industry", "IT"),)))
     assert sorted(r["name"] for r in page.rows) == ["Альфа", "Бета"]
@@ -264,7 +267,7 @@ def test_a_field_whose_type_changed_does_not_block_saving_the_rest(store, actor,
 
 def test_custom_fields_are_imported_by_their_labels_and_checked_by_type(store, actor,
                                                                         world) -> None:
-    from clientplus_core import importer
+    from clientplus_core.clients import importer
 
     csv = ("Наименование;Отрасль;Численность сотрудников\n"
            "ООО «Новый»;торговля;12\n"
@@ -293,7 +296,7 @@ def test_the_sqlite_path_gives_the_same_segments_as_the_analytics_copy(store, ac
 
 
 def test_the_cli_import_fills_client_custom_fields_by_label(store, actor, tmp_path) -> None:
-    from clientplus_core.cli import main
+    from clientplus_cli.main import main
 
     cf.enable_preset(store, actor, "client", "industry")
     label = next(fd.label_ru for fd in cf.list_fields(store, "client") if fd.key == "industry")

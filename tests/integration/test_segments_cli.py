@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 
-from clientplus_core import clients
-from clientplus_core import custom_fields as cf
-from clientplus_core.cli import main
+from clientplus_cli.main import main
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
 
 
 def test_segment_commands_and_the_segments_report(store, actor, capsys, tmp_path: Path) -> None:

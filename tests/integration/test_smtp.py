@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from clientplus_core import smtp
-from clientplus_core.access import Actor
-from clientplus_core.db import Store
-from clientplus_core.errors import UserError
+from clientplus_core.base.errors import UserError
+from clientplus_core.outreach import smtp
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
 from tests.smtp_server import LoopbackSmtp, free_port
 from tests.smtp_server import smtp_server as smtp_server  # noqa: F401  (the fixture)
 
@@ -139,7 +139,7 @@ def test_load_config_needs_host_and_sender_and_reads_the_password_outside_the_db
 
 
 def test_bad_smtp_settings_name_the_field(store: Store, actor: Actor) -> None:
-    from clientplus_core.errors import ValidationError
+    from clientplus_core.base.errors import ValidationError
 
     with pytest.raises(ValidationError) as err:
         smtp.save_settings(store, actor, {"host": "h", "port": "abc", "from_address": "нет"})

@@ -7,8 +7,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from clientplus_core import audit, clients, sales, settings, tasks, users
-from clientplus_core.errors import ConflictError, NotFound, UserError, ValidationError
+from clientplus_core import sales
+from clientplus_core.base.errors import ConflictError, NotFound, UserError, ValidationError
+from clientplus_core.clients import cards as clients
+from clientplus_core.organizer import tasks
+from clientplus_core.records import settings
+from clientplus_core.team import audit, users
 
 # 15:00 in Moscow on Tuesday 10 March 2026
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import users
-from clientplus_core.access import Actor
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 from .helpers import APP
 

@@ -5,8 +5,11 @@ confirmation, and a manager's scope."""
 
 from __future__ import annotations
 
-from clientplus_core import addressbooks as ab
-from clientplus_core import clients, consent, contacts, phones, sales
+from clientplus_core import sales
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.outreach import addressbooks as ab
+from clientplus_core.outreach import consent, phones
 
 from .helpers import press, shown
 

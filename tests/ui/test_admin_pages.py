@@ -8,7 +8,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import auth, clients, users
+from clientplus_core.clients import cards as clients
+from clientplus_core.team import auth, users
 
 from .helpers import everything, press, shown
 
@@ -140,7 +141,7 @@ def test_the_head_restores_a_deleted_client_from_the_bin(page, store, team):
 def test_the_head_restores_a_deleted_file_from_the_bin(page, store, team):
     import io
 
-    from clientplus_core import files
+    from clientplus_core.clients import files
 
     c = clients.create(store, team["m1"], {"name": "ООО «С файлом»"})
     f = files.upload(store, team["m1"], c["id"], "договор.txt", io.BytesIO(b"text"))

@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from clientplus_core import analytics, clients, sales
-from clientplus_core import custom_fields as cf
+from clientplus_core import sales
+from clientplus_core.analytics import engine as analytics
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
 from tests import analytics_data
 
 from .helpers import press

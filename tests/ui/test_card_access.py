@@ -9,7 +9,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import clients, users
+from clientplus_core.clients import cards as clients
+from clientplus_core.team import users
 
 from .helpers import press, shown
 

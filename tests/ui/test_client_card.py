@@ -8,7 +8,8 @@ import io
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import clients, contacts, files
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts, files
 from clientplus_ui.common import md_escape
 
 from .helpers import press, shown

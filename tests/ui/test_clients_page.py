@@ -124,7 +124,7 @@ def test_a_script_in_a_name_stays_text(registry, make_client):
 
 @pytest.fixture
 def with_fields(store, actor, make_client):
-    from clientplus_core import custom_fields as cf
+    from clientplus_core.records import custom_fields as cf
 
     cf.enable_preset(store, actor, "client", "headcount")
     cf.define(store, actor, {"entity": "client", "key": "since", "label_ru": "Клиент с",

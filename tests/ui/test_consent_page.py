@@ -4,7 +4,8 @@ confirmation, and a manager's view."""
 
 from __future__ import annotations
 
-from clientplus_core import clients, consent
+from clientplus_core.clients import cards as clients
+from clientplus_core.outreach import consent
 
 from .helpers import press, shown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientplus_core import analytics
+from clientplus_core.analytics import engine as analytics
 from tests import analytics_data
 
 from .helpers import shown
@@ -79,7 +79,8 @@ def test_the_funnel_narrows_to_a_product(open_app, data):
 
 def test_big_amounts_are_shortened_with_the_exact_figure_in_the_tooltip(open_app, store,
                                                                          data):
-    from clientplus_core import clients, sales
+    from clientplus_core import sales
+    from clientplus_core.clients import cards as clients
 
     admin = data["admin"]
     c = clients.create(store, admin, {"name": "ООО «Крупный»"}, allow_duplicate=True)

@@ -12,8 +12,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import clients, contacts, users
-from clientplus_core.db import open_store
+from clientplus_core.clients import cards as clients
+from clientplus_core.clients import contacts
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "import.py")
 

@@ -11,8 +11,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import clients, company, dadata, users
-from clientplus_core.db import Store
+from clientplus_core.clients import cards as clients
+from clientplus_core.requisites import dadata
+from clientplus_core.sales import company
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
 
 from ..fake_dadata import BIK, CORR, DEAD_INN, INDEX, IP_INN, LEGAL_INN, TOKEN, FakeDadata
 

@@ -9,8 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import clients, dadata, users
-from clientplus_core.db import Store
+from clientplus_core.clients import cards as clients
+from clientplus_core.requisites import dadata
+from clientplus_core.store.db import Store
+from clientplus_core.team import users
 
 from ..fake_dadata import DEAD_INN, LEGAL_INN, TOKEN, FakeDadata
 

@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from clientplus_core import mailing, settings, smtp
+from clientplus_core.outreach import mailing, smtp
+from clientplus_core.records import settings
 from tests.smtp_server import LoopbackSmtp, seed_mailing_world
 
 from .helpers import press, shown
@@ -126,7 +127,7 @@ def test_mail_settings_tab_saves_checks_and_never_shows_the_password(open_app, s
 
 def test_a_manager_sees_only_own_mailings_and_a_viewer_has_no_access(open_app, store, actor,
                                                                      world):
-    from clientplus_core import users
+    from clientplus_core.team import users
 
     mailing.create(store, actor, {"book_id": world.book, "subject": "Админская",
                                   "body_text": "x"})

@@ -13,7 +13,8 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import contacts, sales
+from clientplus_core import sales
+from clientplus_core.clients import contacts
 
 from .helpers import press, shown
 
@@ -100,7 +101,7 @@ def test_recalculate_shows_reference_case_1_and_saves_nothing(open_app, store, a
 
 
 def test_a_catalogue_pick_fills_the_line(open_app, store, actor, client):
-    from clientplus_core import catalogue
+    from clientplus_core.sales import catalogue
 
     catalogue.create(store, actor, {"name": "Бумага А4", "sku": "A4-500", "unit": "пач",
                                     "price": "349,90", "vat_code": "22"})
@@ -302,7 +303,7 @@ def test_a_new_sale_from_the_register_starts_by_picking_the_client(open_app, sto
 
 def test_files_and_links_attach_to_the_sale_and_show_on_the_client(open_sale, store, actor,
                                                                    make_sale, client):
-    from clientplus_core import files
+    from clientplus_core.clients import files
 
     sale = make_sale()
     at = open_sale(sale["id"], tab="Файлы и ссылки")

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 from openpyxl import load_workbook
 
-from clientplus_core import catalogue, documents, statuses
-from clientplus_ui.catalogue_view import IMPORT_KEY
-from clientplus_ui.settings_sales import template_upload_key
+from clientplus_core.sales import catalogue, documents, statuses
+from clientplus_ui.sales.catalogue import IMPORT_KEY
+from clientplus_ui.settings.sales import template_upload_key
 
 from ..integration.test_search_files import _docx
 from .helpers import press, shown
@@ -77,7 +77,7 @@ def test_an_import_with_a_bad_row_names_it_and_saves_nothing(open_app, store, ac
 
 
 def test_a_viewer_reads_the_catalogue_but_cannot_change_it(open_app, store, actor):
-    from clientplus_core import users
+    from clientplus_core.team import users
 
     catalogue.create(store, actor, {"name": "Бумага"})
     viewer = users.create(store, "viewer1", "Зритель", "viewer")

@@ -141,7 +141,7 @@ def test_the_sales_pages_speak_english(open_app, three):
 
 @pytest.fixture
 def with_fields(store, actor, make_client):
-    from clientplus_core import custom_fields as cf
+    from clientplus_core.records import custom_fields as cf
 
     for data in ({"key": "discount", "label_ru": "Скидка клиента", "label_en": "Client discount",
                   "type": "number"},

@@ -7,7 +7,7 @@ import io
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import contacts, files
+from clientplus_core.clients import contacts, files
 
 
 @pytest.fixture

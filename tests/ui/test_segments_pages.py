@@ -3,9 +3,11 @@ builder, driven with AppTest through app.py."""
 
 from __future__ import annotations
 
-from clientplus_core import clients, sales, segments
-from clientplus_core import custom_fields as cf
-from clientplus_core import report_builder as rb
+from clientplus_core import sales
+from clientplus_core.analytics import report_builder as rb
+from clientplus_core.analytics import segments
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import custom_fields as cf
 
 from .helpers import press, shown
 

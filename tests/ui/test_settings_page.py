@@ -12,9 +12,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import company, settings, users
-from clientplus_core.access import Actor
-from clientplus_core.db import open_store
+from clientplus_core.records import settings
+from clientplus_core.sales import company
+from clientplus_core.store.startup import open_store
+from clientplus_core.team import users
+from clientplus_core.team.access import Actor
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "settings.py")
 

@@ -11,8 +11,10 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core import auth, clients, settings
-from clientplus_core.access import Actor
+from clientplus_core.clients import cards as clients
+from clientplus_core.records import settings
+from clientplus_core.team import auth
+from clientplus_core.team.access import Actor
 
 from .helpers import everything, press
 

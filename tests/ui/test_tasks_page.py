@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import openpyxl
 
-from clientplus_core import sales, tasks
+from clientplus_core import sales
+from clientplus_core.organizer import tasks
 
 from .helpers import everything, press, shown
 
@@ -167,7 +168,7 @@ def test_the_sale_card_tab_lists_the_sales_tasks(open_app, store, actor, make_cl
 
 
 def test_a_viewer_reads_but_gets_no_form_or_actions(open_app, store, actor, team):
-    from clientplus_core import users
+    from clientplus_core.team import users
 
     viewer = users.create(store, "viewer1", "Зритель", "viewer")
     _make(store, actor, "Видимая")
@@ -189,7 +190,7 @@ def test_the_administrator_sets_the_time_zone_a_manager_does_not_see_it(open_app
     at = open_app("pages/tasks.py")
     at.selectbox(key="tasks.tz").select("Asia/Yekaterinburg")
     press(at, "Сохранить часовой пояс")
-    from clientplus_core import settings
+    from clientplus_core.records import settings
 
     assert settings.get(store, "timezone") == "Asia/Yekaterinburg"
     at = open_app("pages/tasks.py", actor=team["m1"])

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from clientplus_core import custom_fields as cf
-from clientplus_core.errors import ValidationError
-from clientplus_core.segments import NO_VALUE, region_of
+from clientplus_core.analytics.segments import NO_VALUE, region_of
+from clientplus_core.base.errors import ValidationError
+from clientplus_core.records import custom_fields as cf
 
 SELECT = cf.FieldDef("client", "industry", "Отрасль", "select", options=("IT", "Торговля"))
 MULTI = cf.FieldDef("client", "channels", "Каналы", "multiselect",

@@ -8,8 +8,8 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from clientplus_core.errors import UserError
-from clientplus_core.importer import (
+from clientplus_core.base.errors import UserError
+from clientplus_core.clients.importer import (
     FormulaCell,
     ImportReport,
     RowError,
@@ -81,7 +81,7 @@ def test_inflected_headers_still_match():
 
 
 def test_our_own_export_headers_map_back_to_their_fields():
-    from clientplus_core.export import COLUMNS
+    from clientplus_core.clients.export import COLUMNS
 
     mapping = guess_mapping(list(COLUMNS))
     assert mapping["№"] is None and mapping["Ответственный"] is None

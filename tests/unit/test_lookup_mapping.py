@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clientplus_core import dadata, lookup
+from clientplus_core.requisites import dadata, lookup
 
 from ..fake_dadata import ADDRESSES, BANKS, BIK, BRANCH, DEAD, HEAD, INDEX, IP, POSTAL_UNITS
 

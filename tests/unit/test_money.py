@@ -9,8 +9,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from clientplus_core import money as m
-from clientplus_core.money import Line
+from clientplus_core.sales import money as m
+from clientplus_core.sales.money import Line
 
 # --- the four reference cases ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from clientplus_core import charts, reports
+from clientplus_core.analytics import charts, reports
 
 D = Decimal
 

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from clientplus_core import charts, reports
-from clientplus_core.errors import ValidationError
+from clientplus_core.analytics import charts, reports
+from clientplus_core.base.errors import ValidationError
 
 D = Decimal
 

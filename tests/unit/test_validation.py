@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientplus_core import validation as v
+from clientplus_core.records import validation as v
 
 
 @pytest.mark.parametrize("inn", ["7707083893", "500100732259", "7736207543"])

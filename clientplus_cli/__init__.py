@@ -1,0 +1,1 @@
+"""The ``clientplus`` command: thin over the core, one module per command group."""

@@ -1,0 +1,2 @@
+"""Analytics: the DuckDB copy (engine), reports, segments, the report builder,
+charts."""

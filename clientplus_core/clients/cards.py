@@ -1,0 +1,570 @@
+"""Clients: create, read, update, soft-delete, list, duplicates, merge, history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clientplus_core.base.errors import (
+    AccessDenied,
+    DuplicateWarning,
+    ValidationError,
+)
+from clientplus_core.base.textnorm import clean
+from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, spec
+from clientplus_core.records import custom_fields
+from clientplus_core.records.conflicts import conflict
+from clientplus_core.records.custom_fields import extra_conditions
+from clientplus_core.records.paging import Page
+from clientplus_core.records.validation import (
+    check_account,
+    check_bik,
+    check_corr_account,
+    check_email,
+    check_inn,
+    check_kpp,
+    check_ogrn,
+    check_okved,
+    check_phone,
+    check_postal_index,
+    check_url,
+    format_phone,
+)
+from clientplus_core.records.visibility import visible_client
+from clientplus_core.search import index as search
+from clientplus_core.store.db import Store, now_iso
+from clientplus_core.team import audit
+from clientplus_core.team.access import Actor, client_scope, require
+
+TEXT_FIELDS = tuple(f.name for f in CLIENT_FIELDS if f.name not in ("kind", "tags"))
+EDITABLE = (*TEXT_FIELDS, "kind", "tags", "owner_id", "extra")
+_LEN = {f.name: f.max_len for f in CLIENT_FIELDS}
+
+
+def parse_tags(value: object) -> list[str]:
+    """Tags from a list or a comma/semicolon separated string; unique, order kept."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+    out: list[str] = []
+    for item in items:
+        t = clean(item)[:60]
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and normalise a client's fields; raise ValidationError naming each bad field.
+
+    ``base`` is the stored row when updating: fields absent from ``data`` keep it.
+    """
+    merged: dict[str, Any] = dict(base or {})
+    merged.update({k: v for k, v in data.items() if k in EDITABLE})
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+
+    kind = clean(merged.get("kind") or "legal")
+    kind = {"юр. лицо": "legal", "юл": "legal", "ип": "ip", "физ. лицо": "person",
+            "фл": "person"}.get(kind.lower(), kind)
+    if kind not in CLIENT_KINDS:
+        errors["kind"] = "тип клиента: юр. лицо, ИП или физ. лицо"
+    out["kind"] = kind
+
+    for name in TEXT_FIELDS:
+        try:
+            out[name] = clean(merged.get(name), _LEN.get(name))
+        except ValueError as exc:
+            errors[name] = f"{spec(CLIENT_FIELDS, name).ru}: {exc}"
+            out[name] = ""
+    if not out.get("name") and "name" not in errors:
+        errors["name"] = "Наименование: обязательное поле"
+
+    checks = {
+        "inn": lambda v: check_inn(v, kind),
+        "ogrn": lambda v: check_ogrn(v, kind),
+        "kpp": check_kpp,
+        "bik": check_bik,
+        "account": lambda v: check_account(v, out.get("bik", "")),
+        "corr_account": lambda v: check_corr_account(v, out.get("bik", "")),
+        "phone": check_phone,
+        "email": check_email,
+        "postal_index": check_postal_index,
+        "okved": check_okved,
+        "website": check_url,
+    }
+    for name, fn in checks.items():
+        if name in errors:
+            continue
+        try:
+            out[name] = fn(out[name])
+        except ValueError as exc:
+            errors[name] = _named(spec(CLIENT_FIELDS, name).ru, str(exc))
+    if kind == "person" and out.get("kpp"):
+        errors.setdefault("kpp", "КПП: у физического лица нет КПП")
+
+    out["tags"] = parse_tags(merged.get("tags"))
+    extra = merged.get("extra") or {}
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            extra = {}
+    out["extra"] = extra
+    owner = merged.get("owner_id")
+    out["owner_id"] = int(owner) if owner not in (None, "") else None
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _named(label: str, message: str) -> str:
+    """``"Label: message"`` unless the message already starts with the label."""
+    return message if message.lower().startswith(label.lower()) else f"{label}: {message}"
+
+
+def row_to_dict(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(row)
+    d["tags"] = json.loads(d.get("tags") or "[]")
+    d["extra"] = json.loads(d.get("extra") or "{}")
+    return d
+
+
+def _to_db(values: Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(values)
+    d["tags"] = json.dumps(d.get("tags", []), ensure_ascii=False)
+    d["extra"] = json.dumps(d.get("extra", {}), ensure_ascii=False)
+    return d
+
+
+def index_client(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
+    """(Re)index a client row for search."""
+    tags = row["tags"] if isinstance(row["tags"], list) else json.loads(row["tags"] or "[]")
+    phone = row["phone"] or ""
+    search.index_row(conn, "client", row["id"], row["id"], row["name"], [
+        format_phone(phone), row["email"], row["inn"], row["full_name"], row["kpp"], row["ogrn"],
+        row["website"], row["director_name"], row["legal_address"], row["postal_address"],
+        row["bank_name"], " ".join(tags), row["notes"], row["source"],
+    ], hidden=[phone.lstrip("+")])
+
+
+def _set_tags(conn: sqlite3.Connection, client_id: int, tags: list[str]) -> None:
+    conn.execute("DELETE FROM client_tags WHERE client_id = ?", (client_id,))
+    conn.executemany("INSERT OR IGNORE INTO client_tags (client_id, tag) VALUES (?, ?)",
+                     [(client_id, t) for t in tags])
+
+
+def find_duplicates(conn: sqlite3.Connection, inn: str = "", phone: str = "", email: str = "",
+                    exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Live clients (and contacts' clients) sharing the INN, phone or e-mail."""
+    found: dict[int, dict[str, Any]] = {}
+
+    def add(rows: list[sqlite3.Row], reason: str) -> None:
+        for r in rows:
+            if r["id"] != exclude_id:
+                found.setdefault(r["id"], {"id": r["id"], "name": r["name"], "reasons": []})
+                if reason not in found[r["id"]]["reasons"]:
+                    found[r["id"]]["reasons"].append(reason)
+
+    live = "deleted_at IS NULL"
+    if inn:
+        add(conn.execute(f"SELECT id, name FROM clients WHERE inn = ? AND inn <> '' AND {live}",
+                         (inn,)).fetchall(), "ИНН")
+    if phone:
+        add(conn.execute(
+            f"SELECT id, name FROM clients WHERE phone = ? AND phone <> '' AND {live}",
+            (phone,)).fetchall(), "телефон")
+        add(conn.execute(
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE t.phone = ? AND t.phone <> '' AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL UNION "
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE t.mobile = ? AND t.mobile <> '' AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL", (phone, phone)).fetchall(), "телефон")
+    if email:
+        add(conn.execute(
+            f"SELECT id, name FROM clients WHERE email = ? COLLATE NOCASE AND email <> ''"
+            f" AND {live}", (email,)).fetchall(), "e-mail")
+        add(conn.execute(
+            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
+            " WHERE t.email = ? COLLATE NOCASE AND t.email <> '' AND t.deleted_at IS NULL"
+            " AND c.deleted_at IS NULL", (email,)).fetchall(), "e-mail")
+    return list(found.values())
+
+
+def duplicate_message(dups: list[dict[str, Any]]) -> str:
+    parts = [f"«{d['name']}» (№{d['id']}, совпадает {', '.join(d['reasons'])})" for d in dups[:3]]
+    return "Похожий клиент уже есть: " + "; ".join(parts)
+
+
+def create(store: Store, actor: Actor, data: Mapping[str, Any], *,
+           allow_duplicate: bool = False, conn: sqlite3.Connection | None = None,
+           normalised: bool = False) -> dict[str, Any]:
+    """Create a client; raises DuplicateWarning unless ``allow_duplicate``.
+
+    ``normalised=True`` says ``data`` is already the output of :func:`normalise`
+    (the importer validates every row first and need not pay for it twice)."""
+    require(actor, "client.create")
+    values = dict(data) if normalised else normalise(data)
+    if values["owner_id"] is None or actor.role == "manager":
+        values["owner_id"] = actor.id
+    if conn is None:
+        with store.write() as c:
+            return _create(c, actor, values, allow_duplicate, "extra" in data and not normalised)
+    return _create(conn, actor, values, allow_duplicate,
+                   "extra" in data and not normalised)
+
+
+def _create(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any],
+            allow_duplicate: bool, check_required: bool = False) -> dict[str, Any]:
+    values["extra"] = custom_fields.check_extra(conn, "client", values["extra"], check_required)
+    if not allow_duplicate:
+        dups = find_duplicates(conn, values["inn"], values["phone"], values["email"])
+        if dups:
+            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+    ts = now_iso()
+    row = _to_db(values) | {"created_at": ts, "updated_at": ts, "created_by": actor.id,
+                            "updated_by": actor.id, "version": 1}
+    cols = ", ".join(row)
+    cur = conn.execute(f"INSERT INTO clients ({cols}) VALUES ({', '.join('?' * len(row))})",
+                       list(row.values()))
+    cid = int(cur.lastrowid or 0)
+    _set_tags(conn, cid, values["tags"])
+    stored = conn.execute("SELECT * FROM clients WHERE id = ?", (cid,)).fetchone()
+    index_client(conn, stored)
+    audit.record(conn, actor, "create", "client", cid, cid, values["name"])
+    return row_to_dict(stored)
+
+
+def get(store: Store, actor: Actor, client_id: int) -> dict[str, Any]:
+    """One client the actor may see (NotFound otherwise)."""
+    require(actor, "client.read")
+    with store.read() as conn:
+        return row_to_dict(visible_client(conn, actor, client_id))
+
+
+def update(store: Store, actor: Actor, client_id: int, data: Mapping[str, Any], version: int,
+           *, base: Mapping[str, Any] | None = None, allow_duplicate: bool = True,
+           conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """Save changes made to version ``version``; ConflictError if someone saved first.
+
+    ``base`` is what the user loaded (to show what the other person changed).
+    """
+    require(actor, "client.update")
+    if conn is None:
+        with store.write() as c:
+            return _update(c, actor, client_id, data, version, base, allow_duplicate)
+    return _update(conn, actor, client_id, data, version, base, allow_duplicate)
+
+
+def _update(conn: sqlite3.Connection, actor: Actor, client_id: int, data: Mapping[str, Any],
+            version: int, base: Mapping[str, Any] | None, allow_duplicate: bool) -> dict[str, Any]:
+    row = visible_client(conn, actor, client_id)
+    if row["version"] != version:
+        raise conflict(conn, row_to_dict(row), base)
+    before = row_to_dict(row)
+    if "owner_id" in data and data["owner_id"] != before["owner_id"]:
+        require(actor, "client.assign_owner")
+    values = normalise(data, before)
+    values["extra"] = custom_fields.check_extra(conn, "client", values["extra"], "extra" in data,
+                                                before["extra"])
+    if not allow_duplicate:
+        dups = find_duplicates(conn, values["inn"], values["phone"], values["email"], client_id)
+        if dups:
+            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+    changes = audit.diff(before, values)
+    if not changes:
+        return before
+    sets = _to_db(values) | {"updated_at": now_iso(), "updated_by": actor.id,
+                             "version": version + 1}
+    cur = conn.execute(
+        f"UPDATE clients SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND version = ?",
+        [*sets.values(), client_id, version])
+    if cur.rowcount != 1:
+        raise conflict(conn, row_to_dict(conn.execute("SELECT * FROM clients WHERE id=?",
+                                                      (client_id,)).fetchone()), base)
+    if "tags" in changes:
+        _set_tags(conn, client_id, values["tags"])
+    stored = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
+    index_client(conn, stored)
+    audit.record(conn, actor, "update", "client", client_id, client_id, values["name"], changes)
+    return row_to_dict(stored)
+
+
+def delete(store: Store, actor: Actor, client_id: int) -> None:
+    """Soft-delete a client (restorable); it disappears from lists and search."""
+    require(actor, "client.delete")
+    with store.write() as conn:
+        row = visible_client(conn, actor, client_id)
+        conn.execute("UPDATE clients SET deleted_at = ?, updated_at = ?, updated_by = ?,"
+                     " version = version + 1 WHERE id = ?",
+                     (now_iso(), now_iso(), actor.id, client_id))
+        search.unindex(conn, "client", client_id)
+        audit.record(conn, actor, "delete", "client", client_id, client_id, row["name"])
+
+
+def restore(store: Store, actor: Actor, client_id: int) -> None:
+    """Undo a soft delete (head and admin)."""
+    require(actor, "client.restore")
+    with store.write() as conn:
+        row = visible_client(conn, actor, client_id, include_deleted=True)
+        conn.execute("UPDATE clients SET deleted_at = NULL, updated_at = ?, version = version + 1"
+                     " WHERE id = ?", (now_iso(), client_id))
+        index_client(conn, conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (client_id,)).fetchone())
+        audit.record(conn, actor, "restore", "client", client_id, client_id, row["name"])
+
+
+@dataclass
+class ClientFilter:
+    """The registry's filters; the same object drives the page and the export."""
+
+    query: str = ""
+    kind: str | None = None
+    owner_id: int | None = None
+    tag: str | None = None
+    created_from: str | None = None  # ISO date, inclusive
+    created_to: str | None = None    # ISO date, inclusive
+    sort: str = "name"
+    descending: bool = False
+    # custom fields (issue 6): ((key, value), …) — the value equals the field's value
+    # or is one of a multiselect's values — or ((key, op, value), …) with an op of
+    # :data:`EXTRA_OPS` (see :func:`extra_conditions`); keys and values are bound
+    extra: tuple[tuple[Any, ...], ...] = ()
+
+
+SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
+            "updated_at": "c.updated_at", "inn": "c.inn", "id": "c.id", "kind": "c.kind"}
+
+
+def _where(conn: sqlite3.Connection, actor: Actor,
+           f: ClientFilter) -> tuple[str, list[object]]:
+    scope_sql, args = client_scope(actor, "c")
+    where = ["c.deleted_at IS NULL", scope_sql]
+    if f.kind:
+        where.append("c.kind = ?")
+        args.append(f.kind)
+    if f.owner_id:
+        where.append("c.owner_id = ?")
+        args.append(f.owner_id)
+    if f.tag:
+        where.append("c.id IN (SELECT client_id FROM client_tags WHERE tag = ?)")
+        args.append(f.tag)
+    if f.created_from:
+        where.append("c.created_at >= ?")
+        args.append(str(f.created_from))
+    if f.created_to:
+        where.append("c.created_at < date(?, '+1 day')")
+        args.append(str(f.created_to))
+    extra_where, extra_args = extra_conditions(conn, "client", "c", f.extra)
+    where += extra_where
+    args += extra_args
+    sub = search.matching_client_ids_sql(f.query)
+    if sub:
+        # Run the text match once and hand its ids over as one JSON parameter,
+        # so the count and the page do not each repeat the FTS query.
+        ids = sorted({r[0] for r in conn.execute(sub[0], sub[1])})
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(ids))
+    return " AND ".join(where), args
+
+
+LIST_COLUMNS = ("c.id, c.kind, c.name, c.inn, c.phone, c.email, c.tags, c.owner_id,"
+                " u.full_name AS owner_name, c.created_at, c.updated_at, c.extra")
+
+
+def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page: int = 1,
+                 page_size: int = 50) -> Page:
+    """One page of the registry, filtered and sorted, plus the total count."""
+    require(actor, "client.read")
+    f = f or ClientFilter()
+    order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
+    page = max(1, int(page))
+    with store.read() as conn:
+        where, args = _where(conn, actor, f)
+        total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]
+        # Deferred join: page through the covering index for ids, then read only
+        # the rows shown.
+        ids = [r[0] for r in conn.execute(
+            f"SELECT c.id FROM clients c WHERE {where} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
+            [*args, page_size, (page - 1) * page_size])]
+        by_id = {r["id"]: r for r in conn.execute(
+            f"SELECT {LIST_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
+            f" WHERE c.id IN ({','.join('?' * len(ids)) or 'NULL'})", ids)}
+        rows = [by_id[i] for i in ids]
+    return Page([row_to_dict(r) for r in rows], int(total), page, page_size)
+
+
+def iter_clients(store: Store, actor: Actor, f: ClientFilter | None = None,
+                 batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every client matching the filter, full rows, in registry order (for export)."""
+    require(actor, "client.export")
+    f = f or ClientFilter()
+    order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
+    with store.read() as conn:
+        where, args = _where(conn, actor, f)
+        cur = conn.execute(
+            f"SELECT c.*, u.full_name AS owner_name FROM clients c"
+            f" LEFT JOIN users u ON u.id = c.owner_id WHERE {where} ORDER BY {order}, c.id", args)
+        while True:
+            chunk = cur.fetchmany(batch)
+            if not chunk:
+                break
+            for r in chunk:
+                yield row_to_dict(r)
+
+
+def all_tags(store: Store, actor: Actor) -> list[str]:
+    """Distinct tags in use among visible clients."""
+    scope_sql, args = client_scope(actor, "c")
+    with store.read() as conn:
+        return [r[0] for r in conn.execute(
+            f"SELECT DISTINCT t.tag FROM client_tags t JOIN clients c ON c.id = t.client_id"
+            f" WHERE c.deleted_at IS NULL AND {scope_sql} ORDER BY t.tag", args)]
+
+
+def history(store: Store, actor: Actor, client_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    """What changed on this card (card, contacts, files, links), newest first."""
+    with store.read() as conn:
+        visible_client(conn, actor, client_id, include_deleted=True)
+        rows = conn.execute(
+            "SELECT at, actor_login, action, entity, entity_id, summary, diff FROM audit_log"
+            " WHERE client_id = ? ORDER BY id DESC LIMIT ?", (client_id, limit)).fetchall()
+    return [dict(r) | {"diff": json.loads(r["diff"] or "{}")} for r in rows]
+
+
+def duplicates_of(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any]]:
+    """Other visible clients sharing this one's INN, phone or e-mail."""
+    with store.read() as conn:
+        row = visible_client(conn, actor, client_id)
+        dups = find_duplicates(conn, row["inn"], row["phone"], row["email"], client_id)
+        scope_sql, args = client_scope(actor, "c")
+        visible = {r[0] for r in conn.execute(
+            f"SELECT c.id FROM clients c WHERE c.id IN ({','.join('?' * len(dups)) or 'NULL'})"
+            f" AND {scope_sql}", [*(d["id"] for d in dups), *args])}
+    return [d for d in dups if d["id"] in visible]
+
+
+def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[str, Any]:
+    """Merge ``other`` into ``survivor``: contacts, files, links and history move,
+    empty fields of the survivor are filled from the other, tags are united, notes
+    are appended; the other card is soft-deleted. Nothing is lost."""
+    require(actor, "client.merge")
+    if survivor_id == other_id:
+        raise ValidationError({"merge": "нельзя объединить клиента с самим собой"})
+    from clientplus_core.clients import contacts, files
+
+    with store.write() as conn:
+        keep = row_to_dict(visible_client(conn, actor, survivor_id))
+        other = row_to_dict(visible_client(conn, actor, other_id))
+        new = dict(keep)
+        for k in TEXT_FIELDS:
+            if not keep.get(k) and other.get(k):
+                new[k] = other[k]
+        if other["notes"] and other["notes"] not in keep["notes"]:
+            new["notes"] = (keep["notes"] + "\n\n" if keep["notes"] else "") + other["notes"]
+            new["notes"] = new["notes"][: spec(CLIENT_FIELDS, "notes").max_len]
+        new["tags"] = keep["tags"] + [t for t in other["tags"] if t not in keep["tags"]]
+        new["extra"] = {**other["extra"], **keep["extra"]}
+        moved = {
+            "contacts": contacts.move_all(conn, other_id, survivor_id),
+            "files": files.move_all(conn, other_id, survivor_id),
+        }
+        conn.execute("UPDATE audit_log SET client_id = ? WHERE client_id = ?",
+                     (survivor_id, other_id))
+        for stmt in MERGE_CASCADE:
+            conn.execute(stmt, {"from_client": other_id, "to_client": survivor_id})
+        _update(conn, actor, survivor_id, new, keep["version"], None, True)
+        conn.execute("UPDATE clients SET deleted_at = ?, notes = notes || ?, version = version + 1"
+                     " WHERE id = ?", (now_iso(), f"\n[объединён с №{survivor_id}]", other_id))
+        search.unindex(conn, "client", other_id)
+        audit.record(conn, actor, "merge", "client", survivor_id, survivor_id,
+                     f"«{other['name']}» (№{other_id}) → «{keep['name']}»",
+                     {"merged_id": other_id, **moved})
+        return row_to_dict(conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (survivor_id,)).fetchone())
+
+
+# Statements run when a client's owner changes, so that the client's open work
+# follows it. Later modules (sales, tasks) append theirs; parameters are named
+# :client_id, :old_owner, :new_owner.
+OWNER_CASCADE: list[str] = [
+    # sales: the old owner's OPEN sales of this client move to the new owner (closed
+    # ones keep who actually sold them, for reports). Kept here, not appended by
+    # sales.py at import time, so the cascade runs whichever modules are loaded.
+    "UPDATE sales SET owner_id = :new_owner, version = version + 1,"
+    " updated_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+    " WHERE client_id = :client_id AND deleted_at IS NULL AND owner_id IS :old_owner"
+    " AND status_id IN (SELECT id FROM sale_statuses WHERE is_closed = 0)",
+]
+
+# Statements run when client :from_client is merged into :to_client (after contacts,
+# files and links have moved): its sales and contact history follow.
+MERGE_CASCADE: list[str] = [
+    "UPDATE search_index SET client_id = :to_client WHERE rowid IN"
+    " (SELECT 5000000000000 + id FROM sales WHERE client_id = :from_client)",
+    "UPDATE sales SET client_id = :to_client WHERE client_id = :from_client",
+    "UPDATE interactions SET client_id = :to_client WHERE client_id = :from_client",
+]
+
+
+def reassign_owner(store: Store, actor: Actor, client_id: int,
+                   new_owner_id: int) -> dict[str, Any]:
+    """Give a client to another user (head/admin); their sales and open tasks follow."""
+    require(actor, "client.assign_owner")
+    with store.write() as conn:
+        row = visible_client(conn, actor, client_id)
+        if conn.execute("SELECT 1 FROM users WHERE id = ? AND is_active = 1",
+                        (new_owner_id,)).fetchone() is None:
+            raise ValidationError({"owner_id": "Ответственный: нет такого активного пользователя"})
+        old = row["owner_id"]
+        conn.execute("UPDATE clients SET owner_id = ?, updated_at = ?, updated_by = ?,"
+                     " version = version + 1 WHERE id = ?",
+                     (new_owner_id, now_iso(), actor.id, client_id))
+        params = {"client_id": client_id, "old_owner": old, "new_owner": new_owner_id}
+        for stmt in OWNER_CASCADE:
+            conn.execute(stmt, params)
+        audit.record(conn, actor, "reassign", "client", client_id, client_id, row["name"],
+                     {"owner_id": [old, new_owner_id]})
+        return row_to_dict(conn.execute("SELECT * FROM clients WHERE id = ?",
+                                        (client_id,)).fetchone())
+
+
+def share(store: Store, actor: Actor, client_id: int, user_ids: list[int]) -> list[int]:
+    """Set the colleagues a client is shared with (its owner, the head or admin)."""
+    require(actor, "client.update")
+    with store.write() as conn:
+        row = visible_client(conn, actor, client_id)
+        if not actor.sees_everything and row["owner_id"] != actor.id:
+            raise AccessDenied("Делиться клиентом может только ответственный или руководитель")
+        before = [r[0] for r in conn.execute(
+            "SELECT user_id FROM client_shares WHERE client_id = ? ORDER BY user_id", (client_id,))]
+        after = sorted({int(u) for u in user_ids if int(u) != row["owner_id"]})
+        conn.execute("DELETE FROM client_shares WHERE client_id = ?", (client_id,))
+        conn.executemany("INSERT INTO client_shares (client_id, user_id) VALUES (?, ?)",
+                         [(client_id, u) for u in after])
+        if before != after:
+            audit.record(conn, actor, "share", "client", client_id, client_id, row["name"],
+                         {"shared_with": [before, after]})
+        return after
+
+
+def shared_with(store: Store, actor: Actor, client_id: int) -> list[int]:
+    with store.read() as conn:
+        visible_client(conn, actor, client_id)
+        return [r[0] for r in conn.execute(
+            "SELECT user_id FROM client_shares WHERE client_id = ? ORDER BY user_id",
+            (client_id,))]
+
+
+def list_deleted(store: Store, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    """Soft-deleted clients, newest deletion first (head and admin: the bin)."""
+    require(actor, "client.restore")
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(
+            "SELECT c.id, c.kind, c.name, c.inn, c.deleted_at, u.full_name AS owner_name"
+            " FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
+            " WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC LIMIT ?", (limit,))]

@@ -1,0 +1,1 @@
+"""Organizer: tasks and reminders tied to clients and sales."""

@@ -1,0 +1,1 @@
+"""Outreach: consent register, address books, mailings over SMTP, phone lists."""

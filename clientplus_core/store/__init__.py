@@ -1,0 +1,2 @@
+"""Storage: the data folder (config), SQLite connections (db), schema migrations,
+opening a store (startup)."""

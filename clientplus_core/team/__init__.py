@@ -1,0 +1,2 @@
+"""Team: who acts and what they may do (access), users, sign-in (auth), the audit
+trail."""

@@ -1,0 +1,1 @@
+"""Analytics widgets: dashboard and reports, report builder, segments."""

@@ -1,0 +1,1 @@
+"""Client widgets: registry, card form and tabs, import wizard, search results."""

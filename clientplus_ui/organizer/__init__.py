@@ -1,0 +1,1 @@
+"""Organizer widgets: tasks."""

@@ -1,0 +1,1 @@
+"""Outreach widgets: address books, mailings, consent register."""

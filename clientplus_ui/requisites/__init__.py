@@ -1,0 +1,1 @@
+"""Requisites widgets: look-up on the card, batch refresh."""

@@ -1,0 +1,1 @@
+"""Sales widgets: the sale card and its tabs, the register, the catalogue."""

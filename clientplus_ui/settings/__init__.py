@@ -1,0 +1,1 @@
+"""Settings sections: company, sales, custom fields, mail, backups."""

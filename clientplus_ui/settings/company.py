@@ -1,0 +1,134 @@
+"""Settings: own company requisites and the upload limit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from clientplus_core.base.errors import UserError
+from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS
+from clientplus_core.records import settings
+from clientplus_core.sales import company
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor, can
+from clientplus_ui.common import client_field_label
+from clientplus_ui.i18n import tr
+from clientplus_ui.requisites.widgets import TRIGGERS, LookupPanel
+from clientplus_ui.widgets import show_error
+
+FORM_KEY = "settings.company"
+TAX_SYSTEMS = {"osn": ("ОСН — общая система", "OSN — general system"),
+               "usn": ("УСН — упрощённая система", "USN — simplified system")}
+
+# Sections of the form: (ru, en, field names). Every company.COMPANY_FIELDS name is here.
+SECTIONS = (
+    ("Организация", "Organisation",
+     ("kind", "name", "full_name", "inn", "kpp", "ogrn", "okved")),
+    ("Адреса", "Addresses", ("legal_address", "postal_address", "postal_index")),
+    ("Банк", "Bank", ("bank_name", "bik", "corr_account", "account")),
+    ("Руководитель и контакты", "Director and contacts",
+     ("director_post", "director_name", "phone", "email", "website")),
+)
+_WIDE = {"full_name", "legal_address", "postal_address", "bank_name"}
+
+
+def _max_len(name: str) -> int:
+    return next((f.max_len for f in CLIENT_FIELDS if f.name == name), 1000)
+
+
+def company_form(store: Store, actor: Actor) -> None:
+    """The requisites form; Save validates with the client-card rules and names bad fields."""
+    editable = can(actor, "settings.company")
+    if not editable:
+        st.info(tr("Реквизиты меняет только администратор.",
+                   "Only an administrator can change the requisites."))
+    stored = company.get(store)
+    st.caption(tr("Эти реквизиты подставляются в счета, договоры и коммерческие предложения.",
+                  "These requisites go into invoices, contracts and offers."))
+    panel = LookupPanel(FORM_KEY, lambda name: f"{FORM_KEY}.{name}", actor, editable)
+    panel.prepare()
+    panel.render(store, actor)
+    with st.form(FORM_KEY, enter_to_submit=False, border=False):
+        values: dict[str, str] = {}
+        for ru, en, names in SECTIONS:
+            st.markdown(f"**{tr(ru, en)}**")
+            for row in _rows(names):
+                cols = [st.container()] if row[0] in _WIDE else st.columns(2)
+                for col, name in zip(cols, row, strict=False):
+                    with col:
+                        values[name] = _field(name, stored.get(name, ""), editable)
+            if ru == "Организация":
+                taxes = {k: tr(*v) for k, v in TAX_SYSTEMS.items()}
+                values["tax_system"] = st.columns(2)[0].selectbox(
+                    tr("Система налогообложения", "Tax system"), list(taxes),
+                    index=list(taxes).index(stored.get("tax_system") or "osn"),
+                    format_func=taxes.__getitem__, key=f"{FORM_KEY}.tax_system",
+                    disabled=not editable)
+            for name in names:
+                if name in TRIGGERS:
+                    panel.button(name)
+        saved = st.form_submit_button(tr("Сохранить", "Save"), type="primary",
+                                      disabled=not editable, icon=":material/save:",
+                                      key=f"{FORM_KEY}.save")
+    if saved:
+        try:
+            company.save(store, actor, values)
+        except UserError as exc:
+            show_error(exc)
+        else:
+            panel.forget()
+            st.success(tr("Реквизиты сохранены.", "Requisites saved."))
+    panel.run(store, actor, values)
+
+
+def _rows(names: tuple[str, ...]) -> list[list[str]]:
+    """Pairs of short fields side by side; long ones (addresses, names) get a row each."""
+    rows: list[list[str]] = []
+    for name in names:
+        if name not in _WIDE and rows and len(rows[-1]) == 1 and rows[-1][0] not in _WIDE:
+            rows[-1].append(name)
+        else:
+            rows.append([name])
+    return rows
+
+
+def _field(name: str, value: str, editable: bool) -> str:
+    key = f"{FORM_KEY}.{name}"
+    if name == "kind":
+        kinds = {k: tr(*v) for k, v in CLIENT_KINDS.items()}
+        return st.selectbox(client_field_label(name), list(kinds),
+                            index=list(kinds).index(value) if value in kinds else 0,
+                            format_func=kinds.__getitem__, key=key,
+                            disabled=not editable)
+    return st.text_input(client_field_label(name), value=str(value or ""), key=key,
+                         disabled=not editable, max_chars=_max_len(name))
+
+
+def upload_limit_form(store: Store, actor: Actor) -> None:
+    """The largest file a user may attach (MB)."""
+    editable = can(actor, "settings.write")
+    current = int(settings.get(store, "upload_limit_mb"))
+    with st.form("settings.files", enter_to_submit=False, border=False):
+        limit = st.number_input(tr("Наибольший размер файла, МБ", "Largest file size, MB"),
+                                min_value=1, max_value=2048, value=min(max(current, 1), 2048),
+                                step=1, key="settings.files.limit", disabled=not editable,
+                                width=320,
+                                help=tr("Файлы больше этого размера к клиенту не прикрепить.",
+                                        "Larger files cannot be attached to a client."))
+        saved = st.form_submit_button(tr("Сохранить", "Save"), disabled=not editable,
+                                      icon=":material/save:", key="settings.files.save")
+    if saved:
+        try:
+            settings.put(store, actor, "upload_limit_mb", int(limit))
+        except UserError as exc:
+            show_error(exc)
+        else:
+            st.success(tr(f"Ограничение: {int(limit)} МБ.", f"Limit: {int(limit)} MB."))
+    server_max = int(st.get_option("server.maxUploadSize"))
+    if int(settings.get(store, "upload_limit_mb")) > server_max:
+        st.warning(tr(f"Веб-сервер сейчас принимает файлы не больше {server_max} МБ. Чтобы "
+                      "загружать больше, запустите программу с параметром "
+                      "--server.maxUploadSize.",
+                      f"The web server now accepts files up to {server_max} MB. To upload "
+                      "larger ones, start the app with --server.maxUploadSize."))
+    if not editable:
+        st.caption(tr("Меняет только администратор.", "Only an administrator can change this."))

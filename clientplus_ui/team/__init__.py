@@ -1,0 +1,1 @@
+"""Team widgets: sign-in, users, audit trail, bin."""
