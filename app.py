@@ -14,7 +14,7 @@ from clientplus_core.team.access import can
 from clientplus_ui import tr
 from clientplus_ui.context import resolve_actor
 from clientplus_ui.i18n import language_switch
-from clientplus_ui.team.login import sign_out
+from clientplus_ui.login import sign_out
 from clientplus_ui.widgets import search_box
 
 st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", layout="wide")

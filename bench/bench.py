@@ -110,11 +110,11 @@ def worker(argv: list[str]) -> int:
     admin = users.ensure_local_admin(store)
     t = time.perf_counter()
     if step == "import":
-        from clientplus_core.clients import importer
+        from clientplus_core.clients import import_mapping, importer, sheets
 
         p = Path(path)
-        table = importer.read_table(p.read_bytes(), p.name)
-        mapping = importer.guess_mapping(table.headers)
+        table = sheets.read_table(p.read_bytes(), p.name)
+        mapping = import_mapping.guess_mapping(table.headers)
         report = importer.run_import(store, admin, table, mapping)
         result: dict[str, Any] = {"created": report.created, "updated": report.updated,
                                   "errors": report.error_rows, "mapping": mapping}
@@ -413,7 +413,7 @@ def measure_sales_register(store: Store, actor: Actor, owner_id: int, label: str
     from datetime import date, timedelta
 
     from clientplus_core import sales
-    from clientplus_core.sales import SaleFilter
+    from clientplus_core.sales import SaleFilter, register
 
     with store.read() as conn:
         last = conn.execute("SELECT max(date) FROM sales").fetchone()[0]
@@ -443,10 +443,10 @@ def measure_sales_register(store: Store, actor: Actor, owner_id: int, label: str
         """The baseline: the same conditions, count, sums and page, with the plans
         SQLite picks itself (no index named, no one-pass text path)."""
         with store.read() as conn:
-            arms = sales._unindexed(sales._where(conn, actor, f))  # noqa: SLF001
-            sales._count_sums(conn, arms)  # noqa: SLF001
-            ids = sales._ids(conn, arms, "s.date", True, 50, (page - 1) * 50)  # noqa: SLF001
-            sales._rows_by_ids(conn, ids)  # noqa: SLF001
+            arms = register._unindexed(register._where(conn, actor, f))  # noqa: SLF001
+            register._count_sums(conn, arms)  # noqa: SLF001
+            ids = register._ids(conn, arms, "s.date", True, 50, (page - 1) * 50)  # noqa: SLF001
+            register._rows_by_ids(conn, ids)  # noqa: SLF001
 
     rows = []
     for name, f in variants.items():

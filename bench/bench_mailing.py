@@ -3,7 +3,7 @@ standalone: ``.venv/bin/python bench/bench_mailing.py [N]``).
 
 Sends N (default 1,000) personalised messages (client name, contact first name, sale
 number and total, the client's debt, the manager, a per-recipient unsubscribe token
-and header) through :func:`clientplus_core.outreach.mailing.send` to an aiosmtpd server on
+and header) through :func:`clientplus_core.outreach.sending.send` to an aiosmtpd server on
 127.0.0.1 (in its own process) with no rate limit: every recipient queued, claimed and
 logged in its own short transaction, plus its contact-history entry.
 
@@ -31,7 +31,7 @@ except ImportError:  # standalone, from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench import Row, pct  # type: ignore[import-not-found]
 
-from clientplus_core.outreach import mailing, smtp
+from clientplus_core.outreach import mailing, sending, smtp
 from clientplus_core.records import settings
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.store.startup import open_store
@@ -145,7 +145,7 @@ def rows(store: Store, admin: Actor, work: Path, n: int = N) -> list[Row]:
                          "<p>Долг: {{ debt }}</p>"})
         stamps: list[float] = []
         t0 = time.perf_counter()
-        result = mailing.send(mstore, madmin, m["id"], config=cfg, recipients_override=targets,
+        result = sending.send(mstore, madmin, m["id"], config=cfg, recipients_override=targets,
                               progress=lambda d, t, r: stamps.append(time.perf_counter()))
         core_ms = (time.perf_counter() - t0) * 1000
         sent_core = handler.n

@@ -1,5 +1,6 @@
 """``clientplus lookup inn|bik|index|refresh``: the requisites lookup from the
-command line, thin over :mod:`clientplus_core.requisites.lookup`.
+command line, thin over :mod:`clientplus_core.requisites.lookup` and
+:mod:`clientplus_core.requisites.refresh`.
 
 ``refresh`` prints the summary and writes the changes only with ``--apply``;
 Ctrl+C stops it after the current client (it resumes from there next time).
@@ -12,9 +13,8 @@ import signal
 import sys
 from typing import Any
 
-from clientplus_cli.common import print_json as _print_json
-from clientplus_cli.main import _actor, _store
-from clientplus_core.requisites import lookup
+from clientplus_cli.common import print_json, store_actor
+from clientplus_core.requisites import lookup, refresh, registry
 
 _FIELD_LABELS = {
     "kind": "Тип", "name": "Наименование", "full_name": "Полное наименование", "inn": "ИНН",
@@ -26,22 +26,22 @@ _FIELD_LABELS = {
 
 
 def _source(fetched_at: str, from_cache: bool) -> str:
-    return (f"данные от {lookup.fetched_date(fetched_at)}"
+    return (f"данные от {registry.fetched_date(fetched_at)}"
             + (" (из сохранённых)" if from_cache else ""))
 
 
 def cmd_inn(args: argparse.Namespace) -> int:
-    store = _store(args)
-    found = lookup.find_party(store, _actor(store, args), args.inn, fresh=args.fresh)
+    store, actor = store_actor(args)
+    found = lookup.find_party(store, actor, args.inn, fresh=args.fresh)
     if args.json:
-        _print_json(found.as_json())
+        print_json(found.as_json())
         return 0
     for name, value in found.fields.items():
         if value:
             print(f"{_FIELD_LABELS.get(name, name):24} {value}")
     print(f"{'Статус':24} {found.status_label_ru}")
     if found.registration_date:
-        print(f"{'Дата регистрации':24} {lookup.format_date(found.registration_date)}")
+        print(f"{'Дата регистрации':24} {registry.format_date(found.registration_date)}")
     for b in found.branches[1:]:
         print(f"{'Филиал':24} КПП {b.kpp}, {b.address}")
     if found.warning:
@@ -51,10 +51,10 @@ def cmd_inn(args: argparse.Namespace) -> int:
 
 
 def cmd_bik(args: argparse.Namespace) -> int:
-    store = _store(args)
-    bank = lookup.find_bank(store, _actor(store, args), args.bik, fresh=args.fresh)
+    store, actor = store_actor(args)
+    bank = lookup.find_bank(store, actor, args.bik, fresh=args.fresh)
     if args.json:
-        _print_json(bank.as_json())
+        print_json(bank.as_json())
         return 0
     for name, value in bank.fields.items():
         print(f"{_FIELD_LABELS[name]:24} {value}")
@@ -67,10 +67,10 @@ def cmd_bik(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    store = _store(args)
-    result = lookup.postal_suggestions(store, _actor(store, args), args.index, fresh=args.fresh)
+    store, actor = store_actor(args)
+    result = lookup.postal_suggestions(store, actor, args.index, fresh=args.fresh)
     if args.json:
-        _print_json(result.as_json())
+        print_json(result.as_json())
         return 0
     for item in result.items:
         print(f"{result.index}, {item.value}")
@@ -78,7 +78,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_report(report: lookup.RefreshReport) -> None:
+def _print_report(report: refresh.RefreshReport) -> None:
     print(f"Проверено клиентов: {report.checked} из {report.total}; "
           f"запросов к DaData: {report.requested}")
     for c in report.changed:
@@ -105,8 +105,7 @@ def _print_report(report: lookup.RefreshReport) -> None:
 def cmd_refresh(args: argparse.Namespace) -> int:
     scope = (f"segment:{args.segment}" if args.segment
              else f"tag:{args.tag}" if args.tag else "all")
-    store = _store(args)
-    actor = _actor(store, args)
+    store, actor = store_actor(args)
     stop = {"asked": False}
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -118,14 +117,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = lookup.refresh(store, actor, scope, apply=args.apply, restart=args.restart,
-                                progress=progress, should_stop=lambda: stop["asked"])
+        report = refresh.refresh(store, actor, scope, apply=args.apply, restart=args.restart,
+                                 progress=progress, should_stop=lambda: stop["asked"])
     finally:
         signal.signal(signal.SIGINT, previous)
         if not args.json and sys.stderr.isatty():
             print(file=sys.stderr)
     if args.json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
     else:
         _print_report(report)
     return 0

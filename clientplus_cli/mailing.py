@@ -18,8 +18,7 @@ import argparse
 import sys
 from typing import Any
 
-from clientplus_cli.common import print_json
-from clientplus_cli.common import store_actor as _store_actor
+from clientplus_cli.common import print_json, store_actor
 
 
 def _counts(c: dict[str, int]) -> str:
@@ -30,7 +29,7 @@ def _counts(c: dict[str, int]) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import mailing
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     items = mailing.list_mailings(store, actor)
     if args.json:
         print_json(items)
@@ -44,7 +43,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import mailing
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     m = mailing.get(store, actor, args.id)
     log = mailing.log(store, actor, args.id)
     if args.json:
@@ -61,9 +60,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from clientplus_core.outreach import mailing
+    from clientplus_core.outreach import mailing, sending
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
 
     def progress(done: int, total: int, rec: dict[str, Any]) -> None:
         if not args.quiet:
@@ -71,7 +70,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                   f"{mailing.RECIPIENT_STATUSES[rec['status']][0]}"
                   f"{' — ' + rec['detail'] if rec.get('detail') else ''}", flush=True)
 
-    result = mailing.send(store, actor, args.id, resume=args.resume, progress=progress)
+    result = sending.send(store, actor, args.id, resume=args.resume, progress=progress)
     print(_counts(result))
     if result["interrupted"]:
         print(f"Рассылка прервана: {result['interrupted']}. Продолжить: "
@@ -83,16 +82,16 @@ def cmd_send(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import mailing
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     print(mailing.test_send(store, actor, args.id, args.to))
     return 0
 
 
 def cmd_unsubscribe(args: argparse.Namespace) -> int:
-    from clientplus_core.outreach import mailing
+    from clientplus_core.outreach import sending
 
-    store, actor = _store_actor(args)
-    got = mailing.unsubscribe(store, args.text, actor)
+    store, actor = store_actor(args)
+    got = sending.unsubscribe(store, args.text, actor)
     print(f"Отказ от рассылки записан: {got['email']} (рассылка №{got['mailing_id']})")
     return 0
 
@@ -100,7 +99,7 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import smtp
 
-    store, _actor = _store_actor(args)
+    store, _actor = store_actor(args)
     print(smtp.check_connection(smtp.load_config(store)))
     return 0
 

@@ -16,8 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from clientplus_cli.common import print_json
-from clientplus_cli.common import store_actor as _store_actor
+from clientplus_cli.common import print_json, store_actor
 from clientplus_core.base.errors import UserError
 
 
@@ -29,7 +28,7 @@ def cmd_phones_export(args: argparse.Namespace) -> int:
         raise UserError("файл списка телефонов должен быть .xlsx или .csv")
     if bool(args.segment) == bool(args.book):
         raise UserError("укажите одно из: --segment НАЗВАНИЕ или --book НАЗВАНИЕ")
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     if args.segment:
         result = phones.for_segment(store, actor, args.segment, args.mobile_only)
     else:
@@ -46,7 +45,7 @@ def cmd_phones_export(args: argparse.Namespace) -> int:
 def cmd_addressbook_list(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import addressbooks
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     books = addressbooks.list_books(store, actor)
     if args.json:
         print_json(books)
@@ -60,7 +59,7 @@ def cmd_addressbook_list(args: argparse.Namespace) -> int:
 def cmd_addressbook_show(args: argparse.Namespace) -> int:
     from clientplus_core.outreach import addressbooks
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     book = addressbooks.find_book(store, actor, args.name)
     recipients, skipped = addressbooks.email_recipients(store, actor, book["id"])
     for r in recipients:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from clientplus_cli.common import store_actor
 from clientplus_core.base.errors import UserError
 
 
@@ -58,12 +59,9 @@ def _json_default(value: object) -> object:
 def cmd_report(args: argparse.Namespace) -> int:
     from clientplus_core.analytics import engine as analytics
     from clientplus_core.analytics import reports
-    from clientplus_core.store.startup import open_store
     from clientplus_core.team import users
 
-    store = open_store(args.data_dir)
-    login = getattr(args, "user", None)
-    actor = users.get_actor(store, login) if login else users.ensure_local_admin(store)
+    store, actor = store_actor(args)
     manager_id = None
     if args.manager:
         manager_id = users.get_actor(store, args.manager).id

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clientplus_cli.common import store_actor as _store_actor
+from clientplus_cli.common import store_actor, store_of
 from clientplus_core.base.errors import UserError
 
 
@@ -37,10 +37,9 @@ def _json_default(value: object) -> object:
 def cmd_demo(args: argparse.Namespace) -> int:
     """``demo --clients N [--sales M]``: clients as before, then M sales."""
     from clientplus_core import demo
-    from clientplus_core.store.startup import open_store
     from clientplus_core.team import users
 
-    store = open_store(args.data_dir)
+    store = store_of(args)
     users.ensure_local_admin(store)
     demo.restore_dropped_indexes(store)      # heal an interrupted earlier sales load
     stats: dict[str, int] = {}
@@ -84,7 +83,7 @@ def cmd_export(args: argparse.Namespace, clients_cmd: Any) -> int:
         return int(clients_cmd(args))
     from clientplus_core import sales
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     out = Path(args.output)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
@@ -101,7 +100,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
     from clientplus_core import sales
     from clientplus_core.sales import documents
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     sale_id = sales.find_id(store, actor, args.number)
     template: str | bytes = args.template
     kind = None
@@ -147,7 +146,7 @@ def cmd_sale(args: argparse.Namespace) -> int:
     from clientplus_core import sales
     from clientplus_core.sales import money
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     card = sales.get_card(store, actor, sales.find_id(store, actor, args.number))
     if args.json:
         print(json.dumps(_card_json(card), ensure_ascii=False, indent=2, default=_json_default))

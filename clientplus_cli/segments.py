@@ -20,8 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clientplus_cli.common import print_json
-from clientplus_cli.common import store_actor as _store_actor
+from clientplus_cli.common import print_json, store_actor
 from clientplus_core.base.errors import UserError
 
 
@@ -41,7 +40,7 @@ def report_subparsers(sub: Any) -> Any:
 def cmd_segment_save(args: argparse.Namespace) -> int:
     from clientplus_core.analytics import segments
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     seg = segments.save(store, actor, args.name, segments.parse_where(args.where or []))
     print(f"Сегмент «{seg['name']}» сохранён: {len(segments.client_ids(store, actor, seg['name']))}"
           " клиент(ов)")
@@ -51,7 +50,7 @@ def cmd_segment_save(args: argparse.Namespace) -> int:
 def cmd_segment_list(args: argparse.Namespace) -> int:
     from clientplus_core.analytics import segments
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     items = segments.list_segments(store, actor)
     if args.json:
         print_json(items)
@@ -65,7 +64,7 @@ def cmd_segment_list(args: argparse.Namespace) -> int:
 def cmd_segment_delete(args: argparse.Namespace) -> int:
     from clientplus_core.analytics import segments
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     segments.delete(store, actor, args.name)
     print(f"Сегмент «{args.name}» удалён")
     return 0
@@ -74,7 +73,7 @@ def cmd_segment_delete(args: argparse.Namespace) -> int:
 def cmd_report_segments(args: argparse.Namespace) -> int:
     from clientplus_core.analytics import segments
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     by = [b.strip() for b in (args.by or "").split(",") if b.strip()]
     where: dict[str, Any] = segments.parse_where(args.where or [])
     if args.segment:

@@ -14,14 +14,14 @@ import argparse
 import json
 from typing import Any
 
-from clientplus_cli.common import store_actor as _store_actor
+from clientplus_cli.common import store_actor
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
-    from clientplus_core.organizer import tasks
+    from clientplus_core.organizer import reminders
 
-    store, actor = _store_actor(args)
-    results = tasks.remind(store, actor, dry_run=args.dry_run)
+    store, actor = store_actor(args)
+    results = reminders.remind(store, actor, dry_run=args.dry_run)
     if not results:
         print("Напоминать некому: ни у кого с адресом e-mail нет задач на сегодня"
               " и просроченных.")
@@ -47,7 +47,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 def cmd_task_list(args: argparse.Namespace) -> int:
     from clientplus_core.organizer import tasks
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     rows = tasks.list_tasks(store, actor, args.view)
     if args.json:
         keep = ("id", "title", "due_at", "due_text", "priority", "status", "assignee_name",
@@ -67,7 +67,7 @@ def cmd_task_add(args: argparse.Namespace) -> int:
     from clientplus_core.organizer import tasks
     from clientplus_core.team import users
 
-    store, actor = _store_actor(args)
+    store, actor = store_actor(args)
     data: dict[str, Any] = {"title": args.title, "due_date": args.due, "due_time": args.time,
                             "client_id": args.client, "sale_id": args.sale,
                             "priority": args.priority, "repeat": args.repeat or "",

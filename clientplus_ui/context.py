@@ -19,7 +19,7 @@ from clientplus_core.store.db import Store
 from clientplus_core.store.startup import open_store
 from clientplus_core.team import auth, users
 from clientplus_core.team.access import Actor, can
-from clientplus_ui.team.login import (
+from clientplus_ui.login import (
     ACTOR_KEY,
     LAST_SEEN_KEY,
     change_password_form,

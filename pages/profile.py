@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clientplus_ui import get_store, guard, tr
-from clientplus_ui.team.login import change_password_form
+from clientplus_ui.login import change_password_form
 
 actor = guard()
 store = get_store()

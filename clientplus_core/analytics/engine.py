@@ -45,7 +45,7 @@ status-log rows, 1.1 M contact events):
 * **Consistency**: a report's queries run in one DuckDB transaction over one
   cursor (:func:`snapshot`), i.e. on one MVCC snapshot: no torn reads even while
   a refresh commits.
-* **Derived columns** (:func:`_derive`, per changed sale): the furthest stage a
+* **Derived columns** (:func:`.sync.derive`, per changed sale): the furthest stage a
   sale reached, its first invoice day and a ``live`` flag on the sale, and the
   sale's scope columns on its lines, payments and log rows, so that the funnel,
   debtors and revenue are single scans with no join to the 3.5 M-row log.
@@ -67,15 +67,16 @@ be named) with bound ``?`` parameters and returns a polars DataFrame. The SQL mu
 come from code (whitelisted identifiers); user values go only into ``params``.
 Columns of the views: see :data:`VIEW_COLUMNS`. Money is in kopecks (``*_kop``
 integers); ``extra`` is the JSON text of custom fields (``json_extract_string``).
+
+The copied tables, reading what changed, applying it and the derived columns are
+in :mod:`clientplus_core.analytics.sync`; this module builds, refreshes and reads.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -87,6 +88,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from clientplus_core.analytics import sync
+from clientplus_core.analytics.sync import SALE_CHILDREN, TABLES
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, require
 
@@ -97,36 +100,6 @@ MEMORY_LIMIT = "700MB"
 OVERLAP_S = 60
 COPY_NAME = "analytics.duckdb"
 SCHEMA_VERSION = 3
-
-# table in the copy -> (SQLite table, columns copied)
-TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "a_sales": ("sales", (
-        "id", "number", "date", "client_id", "owner_id", "client_owner_id", "status_id",
-        "status_at", "lost_reason", "source", "total_kop", "paid_kop", "planned_kop",
-        "vat_kop", "overdue_from", "extra", "created_at", "updated_at", "deleted_at")),
-    "a_sale_lines": ("sale_lines", (
-        "id", "sale_id", "catalogue_id", "name", "sku", "unit", "qty_milli", "amount_kop",
-        "vat_kop")),
-    "a_payments": ("sale_payments", (
-        "id", "sale_id", "kind", "date", "amount_kop", "created_at", "deleted_at")),
-    "a_status_log": ("sale_status_log", (
-        "id", "sale_id", "from_status_id", "to_status_id", "at")),
-    "a_clients": ("clients", (
-        "id", "kind", "name", "inn", "legal_address", "source", "tags", "extra", "owner_id",
-        "created_at", "updated_at", "deleted_at")),
-    "a_interactions": ("interactions", (
-        "id", "client_id", "sale_id", "at", "channel", "user_id", "updated_at", "deleted_at")),
-    "a_statuses": ("sale_statuses", (
-        "id", "code", "label", "sort", "is_invoiced", "is_paid", "is_shipped", "is_closed",
-        "is_lost", "is_active")),
-    "a_users": ("users", ("id", "login", "full_name", "role", "is_active")),
-    "a_shares": ("client_shares", ("client_id", "user_id")),
-    "a_catalogue": ("catalogue", ("id", "name")),
-}
-# reloaded whole on every refresh (small reference tables)
-SMALL = ("a_statuses", "a_users", "a_shares", "a_catalogue")
-# the rows of a sale, replaced whole when the sale changed
-SALE_CHILDREN = ("a_sale_lines", "a_payments", "a_status_log")
 
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "sales": (*TABLES["a_sales"][1], "live", "top_sort", "invoiced_on"),
@@ -139,20 +112,6 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "statuses": TABLES["a_statuses"][1], "users": TABLES["a_users"][1],
     "catalogue": TABLES["a_catalogue"][1],
 }
-
-_INT_COLS = {"id", "client_id", "owner_id", "client_owner_id", "status_id", "total_kop",
-             "paid_kop", "planned_kop", "vat_kop", "sale_id", "catalogue_id", "qty_milli",
-             "amount_kop",
-             "from_status_id", "to_status_id", "user_id", "sort", "is_invoiced", "is_paid",
-             "is_shipped", "is_closed", "is_lost", "is_active"}
-
-
-def _duck_type(col: str) -> str:
-    return "BIGINT" if col in _INT_COLS else "VARCHAR"
-
-
-def _polars_schema(table: str) -> dict[str, Any]:
-    return {c: (pl.Int64 if c in _INT_COLS else pl.Utf8) for c in TABLES[table][1]}
 
 
 def extension_path() -> Path | None:
@@ -230,25 +189,27 @@ class Engine:
             cur.execute("CREATE OR REPLACE TABLE a_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             if use_scanner:
                 for name, (src, cols) in TABLES.items():
-                    sel = ", ".join(f'CAST("{c}" AS {_duck_type(c)}) AS "{c}"' for c in cols)
+                    sel = ", ".join(f'CAST("{c}" AS {sync.duck_type(c)}) AS "{c}"' for c in cols)
                     cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {sel} FROM crm.{src}")
             else:
-                conn = _sqlite_reader(self.sqlite_path)
+                conn = sync.sqlite_reader(self.sqlite_path)
                 try:
                     conn.execute("BEGIN")
                     for name, (src, _c) in TABLES.items():
-                        frame = _frame(conn, name, f"SELECT {_cols(name)} FROM {src}", [])
+                        frame = sync.read_frame(conn, name,
+                                                f"SELECT {sync.cols(name)} FROM {src}", [])
                         cur.register("_src", frame)
                         cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _src")
                         cur.unregister("_src")
                     conn.execute("COMMIT")
                 finally:
                     conn.close()
-            _add_derived(cur)
-            _derive(cur, None)
-            _set_meta(cur, {"statuses": _statuses_sig(cur)})
-            _set_meta(cur, {"schema": str(SCHEMA_VERSION), "since": _iso_minus(started, OVERLAP_S),
-                            "as_of": started, "built_with": "scanner" if use_scanner else "polars"})
+            sync.add_derived(cur)
+            sync.derive(cur, None)
+            sync.set_meta(cur, {"statuses": sync.statuses_sig(cur)})
+            sync.set_meta(cur, {"schema": str(SCHEMA_VERSION),
+                                "since": _iso_minus(started, OVERLAP_S), "as_of": started,
+                                "built_with": "scanner" if use_scanner else "polars"})
             cur.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
@@ -298,23 +259,23 @@ class Engine:
         try:
             since = self.meta(cur, "since") or "0"
             started = _now()
-            conn = _sqlite_reader(self.sqlite_path)
+            conn = sync.sqlite_reader(self.sqlite_path)
             try:
                 conn.execute("BEGIN")  # one read snapshot (WAL: writers are not blocked)
-                changes = _read_changes(conn, since)
+                changes = sync.read_changes(conn, since)
                 conn.execute("COMMIT")
             finally:
                 conn.close()
             cur.execute("BEGIN TRANSACTION")
             try:
-                _apply(cur, changes)
-                sig = _statuses_sig(cur)
+                sync.apply(cur, changes)
+                sig = sync.statuses_sig(cur)
                 if sig != self.meta(cur, "statuses"):  # flags or order changed: all again
-                    _derive(cur, None)
-                    _set_meta(cur, {"statuses": sig})
+                    sync.derive(cur, None)
+                    sync.set_meta(cur, {"statuses": sig})
                 elif changes.sale_ids:
-                    _derive(cur, changes.sale_ids)
-                _set_meta(cur, {"since": _iso_minus(started, OVERLAP_S), "as_of": started})
+                    sync.derive(cur, changes.sale_ids)
+                sync.set_meta(cur, {"since": _iso_minus(started, OVERLAP_S), "as_of": started})
                 cur.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -327,164 +288,6 @@ class Engine:
         self.checked_at = time.monotonic()
         self.stats["refresh_s"] = time.perf_counter() - t0
         self.stats["changed_sales"] = len(changes.sale_ids)
-
-
-@dataclass
-class _Changes:
-    sale_ids: list[int]
-    frames: dict[str, pl.DataFrame]  # rows to (re)insert per table
-    client_ids: list[int]
-    interaction_ids: list[int]
-    counts: dict[str, int]  # live row counts in SQLite, to detect hard deletes
-    ids: dict[str, list[int]] = field(default_factory=dict)  # all ids, when counts differ
-
-
-def _sqlite_reader(path: Path) -> sqlite3.Connection:
-    """A plain read connection (no Row factory: tuples are faster to frame)."""
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA query_only = 1")
-    return conn
-
-
-def _frame(conn: sqlite3.Connection, table: str, sql: str, args: Sequence[object]) -> pl.DataFrame:
-    rows = conn.execute(sql, list(args)).fetchall()
-    return pl.DataFrame(rows, schema=_polars_schema(table), orient="row")
-
-
-def _cols(table: str) -> str:
-    """The copied columns, quoted (``at`` is a keyword in DuckDB)."""
-    return ", ".join(f'"{c}"' for c in TABLES[table][1])
-
-
-def _read_changes(conn: sqlite3.Connection, since: str) -> _Changes:
-    """What changed since ``since``, read inside the caller's read transaction."""
-    def ids(sql: str, *args: object) -> set[int]:
-        return {int(r[0]) for r in conn.execute(sql, args)}
-
-    client_ids = ids("SELECT id FROM clients WHERE updated_at >= ?", since)
-    sale_ids = ids("SELECT id FROM sales WHERE updated_at >= ?", since)
-    sale_ids |= ids("SELECT sale_id FROM sale_payments WHERE created_at >= ? OR deleted_at >= ?",
-                    since, since)
-    sale_ids |= ids("SELECT sale_id FROM sale_status_log WHERE at >= ?", since)
-    if client_ids:
-        sale_ids |= ids("SELECT id FROM sales WHERE client_id IN (SELECT value FROM json_each(?))",
-                        json.dumps(sorted(client_ids)))
-    interaction_ids = ids("SELECT id FROM interactions WHERE updated_at >= ?", since)
-    frames: dict[str, pl.DataFrame] = {}
-    sid = json.dumps(sorted(sale_ids))
-    in_ids = "IN (SELECT value FROM json_each(?))"
-    frames["a_sales"] = _frame(conn, "a_sales",
-                               f"SELECT {_cols('a_sales')} FROM sales WHERE id {in_ids}", [sid])
-    for name in SALE_CHILDREN:
-        src = TABLES[name][0]
-        frames[name] = _frame(conn, name, f"SELECT {_cols(name)} FROM {src} WHERE sale_id {in_ids}",
-                              [sid])
-    frames["a_clients"] = _frame(conn, "a_clients", f"SELECT {_cols('a_clients')} FROM clients"
-                                 f" WHERE id {in_ids}", [json.dumps(sorted(client_ids))])
-    frames["a_interactions"] = _frame(
-        conn, "a_interactions", f"SELECT {_cols('a_interactions')} FROM interactions"
-        f" WHERE id {in_ids}", [json.dumps(sorted(interaction_ids))])
-    for name in SMALL:
-        frames[name] = _frame(conn, name, f"SELECT {_cols(name)} FROM {TABLES[name][0]}", [])
-    counts = {name: int(conn.execute(f"SELECT count(*) FROM {TABLES[name][0]}").fetchone()[0])
-              for name in ("a_sales", "a_clients", "a_interactions", "a_payments")}
-    ch = _Changes(sorted(sale_ids), frames, sorted(client_ids), sorted(interaction_ids), counts)
-    return ch
-
-
-# Derived columns, computed once per changed sale so that reports are plain scans:
-# on a_sales ``live`` (not deleted, client not deleted), ``top_sort`` (the furthest
-# non-lost stage reached, from the log and the current status) and ``invoiced_on``
-# (first day at an invoiced status); on the sale's lines, payments and log rows the
-# sale's ``live``, ``client_id``, ``client_owner_id`` and ``owner_id`` (scope and
-# filters without a join).
-DERIVED_SALE = {"live": "BOOLEAN", "top_sort": "BIGINT", "invoiced_on": "VARCHAR"}
-DERIVED_CHILD = {"live": "BOOLEAN", "client_id": "BIGINT", "client_owner_id": "BIGINT",
-                 "owner_id": "BIGINT"}
-
-
-def _add_derived(cur: duckdb.DuckDBPyConnection) -> None:
-    for col, typ in DERIVED_SALE.items():
-        cur.execute(f"ALTER TABLE a_sales ADD COLUMN {col} {typ}")
-    for name in SALE_CHILDREN:
-        for col, typ in DERIVED_CHILD.items():
-            if col not in TABLES[name][1]:
-                cur.execute(f"ALTER TABLE {name} ADD COLUMN {col} {typ}")
-
-
-def _derive(cur: duckdb.DuckDBPyConnection, sale_ids: Sequence[int] | None) -> None:
-    """(Re)compute the derived columns for ``sale_ids`` (None: every sale)."""
-    if sale_ids is not None:
-        cur.register("_derive_ids", pl.DataFrame({"id": list(sale_ids)}, schema={"id": pl.Int64}))
-    only = "" if sale_ids is None else " AND s.id IN (SELECT id FROM _derive_ids)"
-    try:
-        cur.execute(f"""UPDATE a_sales SET live = d.live, top_sort = d.top_sort,
-    invoiced_on = d.invoiced_on
-FROM (SELECT s.id,
-        (s.deleted_at IS NULL AND s.client_id NOT IN
-            (SELECT id FROM a_clients WHERE deleted_at IS NOT NULL)) AS live,
-        coalesce(max(t.sort) FILTER (WHERE t.is_lost = 0),
-                 (SELECT min(sort) FROM a_statuses WHERE is_lost = 0)) AS top_sort,
-        min(left(h."at", 10)) FILTER (WHERE t.is_invoiced = 1) AS invoiced_on
-      FROM a_sales s
-      LEFT JOIN (SELECT sale_id, to_status_id AS status_id, "at" FROM a_status_log
-                 UNION ALL SELECT id, status_id, NULL FROM a_sales) h ON h.sale_id = s.id
-      LEFT JOIN a_statuses t ON t.id = h.status_id
-      WHERE 1 = 1{only}
-      GROUP BY s.id, s.deleted_at, s.client_id) d
-WHERE a_sales.id = d.id""")
-        for name in SALE_CHILDREN:
-            cur.execute(f"""UPDATE {name} SET live = s.live, client_id = s.client_id,
-    client_owner_id = s.client_owner_id, owner_id = s.owner_id
-FROM a_sales s WHERE {name}.sale_id = s.id{only}""")
-    finally:
-        if sale_ids is not None:
-            cur.unregister("_derive_ids")
-
-
-def _statuses_sig(cur: duckdb.DuckDBPyConnection) -> str:
-    rows = cur.execute("SELECT id, sort, is_invoiced, is_paid, is_lost FROM a_statuses"
-                       " ORDER BY id").fetchall()
-    return json.dumps(rows)
-
-
-def _apply(cur: duckdb.DuckDBPyConnection, ch: _Changes) -> None:
-    """Apply ``ch`` inside the caller's DuckDB transaction."""
-    cur.register("_sale_ids", pl.DataFrame({"id": ch.sale_ids}, schema={"id": pl.Int64}))
-    cur.register("_client_ids", pl.DataFrame({"id": ch.client_ids}, schema={"id": pl.Int64}))
-    cur.register("_int_ids", pl.DataFrame({"id": ch.interaction_ids}, schema={"id": pl.Int64}))
-    try:
-        if ch.sale_ids:
-            cur.execute("DELETE FROM a_sales WHERE id IN (SELECT id FROM _sale_ids)")
-            for name in SALE_CHILDREN:
-                cur.execute(f"DELETE FROM {name} WHERE sale_id IN (SELECT id FROM _sale_ids)")
-        if ch.client_ids:
-            cur.execute("DELETE FROM a_clients WHERE id IN (SELECT id FROM _client_ids)")
-        if ch.interaction_ids:
-            cur.execute("DELETE FROM a_interactions WHERE id IN (SELECT id FROM _int_ids)")
-        for name in SMALL:
-            cur.execute(f"DELETE FROM {name}")
-        for name, frame in ch.frames.items():
-            if frame.height:
-                cur.register("_rows", frame)
-                cur.execute(f"INSERT INTO {name} ({_cols(name)}) SELECT {_cols(name)} FROM _rows")
-                cur.unregister("_rows")
-    finally:
-        for view in ("_sale_ids", "_client_ids", "_int_ids"):
-            cur.unregister(view)
-    # rows removed from SQLite altogether (not soft-deleted): reconcile by id
-    for name, n in ch.counts.items():
-        row = cur.execute(f"SELECT count(*) FROM {name}").fetchone()
-        if row is not None and int(row[0]) != n:
-            ch.ids[name] = []
-    if ch.ids:
-        log.info("analytics: row counts differ (%s), reconciling ids", sorted(ch.ids))
-
-
-def _set_meta(cur: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
-    for k, v in values.items():
-        cur.execute("INSERT OR REPLACE INTO a_meta VALUES (?, ?)", [k, v])
 
 
 # --- the engine per data folder ----------------------------------------------------------
@@ -554,7 +357,7 @@ def warm_up(store: Store) -> threading.Thread | None:
 
 def _reconcile(eng: Engine) -> None:
     """Drop rows of the copy whose id no longer exists in SQLite (hard deletes)."""
-    conn = _sqlite_reader(eng.sqlite_path)
+    conn = sync.sqlite_reader(eng.sqlite_path)
     try:
         conn.execute("BEGIN")
         live = {name: pl.DataFrame({"id": [int(r[0]) for r in conn.execute(

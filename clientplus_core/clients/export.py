@@ -194,7 +194,7 @@ def _sheet_title(sheet: str) -> str:
     return title or "Лист1"
 
 
-def _write_xlsx(out: str | os.PathLike[str] | IO[bytes], headers: Sequence[str],
+def write_xlsx(out: str | os.PathLike[str] | IO[bytes], headers: Sequence[str],
                 rows: Iterable[Sequence[object]], widths: Sequence[float] | None = None,
                 sheet: str = "Лист1", progress: Callable[[int], None] | None = None,
                 formats: Sequence[str | None] | None = None,
@@ -294,7 +294,7 @@ def rows_to_xlsx(headers: list[str], rows: Iterable[Sequence[object]],
     widths = [_width([h, *(r[i] if i < len(r) else None for r in head)])
               for i, h in enumerate(headers)]
     buf = io.BytesIO()
-    _write_xlsx(buf, headers, itertools.chain(head, it), widths, sheet,
+    write_xlsx(buf, headers, itertools.chain(head, it), widths, sheet,
                 formats=formats, totals=totals)
     return buf.getvalue()
 
@@ -432,7 +432,7 @@ def export_clients(store: Store, actor: Actor, f: ClientFilter | None,
 
     def write(stream: IO[bytes]) -> int:
         if fmt == "xlsx":
-            return _write_xlsx(stream, headers, rows, [w for _h, _g, w in cols], "Клиенты",
+            return write_xlsx(stream, headers, rows, [w for _h, _g, w in cols], "Клиенты",
                                tick)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:

@@ -1,8 +1,11 @@
-"""The organizer: tasks and reminders.
+"""The organizer's tasks: creating, changing, listing, the calendar and export.
+
+The time zone, local days and checking a task's fields live in
+:mod:`clientplus_core.organizer.task_time`; the reminder e-mails of `clientplus remind`
+(``digests``, ``digest_text``, ``remind``) in :mod:`clientplus_core.organizer.reminders`.
 
 Public API (what the pages and the CLI call)::
 
-    timezone(store) -> ZoneInfo                      # the ``timezone`` setting
     create(store, actor, data) -> dict
     get(store, actor, task_id, now=None) -> dict
     update(store, actor, task_id, data, version) -> dict
@@ -15,8 +18,6 @@ Public API (what the pages and the CLI call)::
     month(store, actor, year, month) -> dict[date, list[dict]]
     month_grid(year, month) -> list[list[date | None]]   # Monday-first weeks
     due_summary(store, actor, now=None) -> DueSummary    # the sidebar badge
-    digests(store, actor, now=None) -> list[Digest]      # `clientplus remind`
-    digest_text(digest, today) -> (subject, text)
     to_xlsx(rows, lang="ru") -> bytes
     assignees(store, actor) -> list[dict]                # whom the actor may assign to
 
@@ -28,12 +29,8 @@ Public API (what the pages and the CLI call)::
 ``sale_id`` (a sale implies its client), ``repeat`` (``""`` | ``daily`` | ``weekly`` |
 ``monthly``).
 
-Decisions:
+Decisions (for time, see :mod:`clientplus_core.organizer.task_time`):
 
-- **Time**: instants are stored in UTC ISO (``due_at``, ``remind_at``); every "today",
-  "this week", "overdue" and calendar day is computed in the ``timezone`` setting
-  (Europe/Moscow by default). A task at 23:30 Moscow time (20:30 UTC) is due today
-  in Moscow. ``now`` is a parameter everywhere, so tests fix the clock.
 - **Views**: *today* — open tasks whose local due date is today (including those
   already past their time, flagged ``overdue``); *overdue* — open tasks due before
   now; *week* — open tasks due this Monday–Sunday; the calendar shows open and done
@@ -58,266 +55,42 @@ from __future__ import annotations
 import calendar
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from clientplus_core.base.errors import NotFound, UserError, ValidationError
-from clientplus_core.base.textnorm import clean
-from clientplus_core.records import settings
+from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.organizer.task_time import (
+    LABELS,
+    MIN_YEAR,
+    PRIORITIES,
+    REPEATS,
+    from_iso,
+    local_day_bounds,
+    normalise,
+    timezone,
+    utc_iso,
+    utc_now,
+)
 from clientplus_core.records.conflicts import conflict
-from clientplus_core.records.visibility import check_visible
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, client_scope, require
 
-PRIORITIES: dict[str, tuple[str, str]] = {"low": ("Низкий", "Low"),
-                                          "normal": ("Обычный", "Normal"),
-                                          "high": ("Высокий", "High")}
 STATUSES: dict[str, tuple[str, str]] = {"open": ("Открыта", "Open"),
                                         "done": ("Выполнена", "Done"),
                                         "cancelled": ("Отменена", "Cancelled")}
-REPEATS: dict[str, tuple[str, str]] = {"": ("Не повторять", "Do not repeat"),
-                                       "daily": ("Ежедневно", "Daily"),
-                                       "weekly": ("Еженедельно", "Weekly"),
-                                       "monthly": ("Ежемесячно", "Monthly")}
 VIEWS = ("today", "overdue", "week", "open", "all")
-LABELS = {"title": "Название", "description": "Описание", "due_date": "Срок",
-          "due_time": "Время", "remind_date": "Дата напоминания",
-          "remind_time": "Время напоминания", "priority": "Приоритет",
-          "assignee_id": "Исполнитель", "client_id": "Клиент", "sale_id": "Продажа",
-          "repeat": "Повтор", "status": "Статус"}
-END_OF_DAY = time(23, 59)
-MIN_YEAR, MAX_YEARS_AHEAD = 2000, 10
-DEFAULT_TZ = "Europe/Moscow"
 
-_SELECT = """SELECT t.*, coalesce(nullif(u.full_name, ''), u.login) AS assignee_name,
+#: a task with the names of its assignee, client, sale and creator
+TASK_SELECT = """SELECT t.*, coalesce(nullif(u.full_name, ''), u.login) AS assignee_name,
     u.email AS assignee_email, c.name AS client_name, s.number AS sale_number,
     coalesce(nullif(cb.full_name, ''), cb.login) AS created_by_name
 FROM tasks t JOIN users u ON u.id = t.assignee_id
     LEFT JOIN clients c ON c.id = t.client_id
     LEFT JOIN sales s ON s.id = t.sale_id
     LEFT JOIN users cb ON cb.id = t.created_by"""
-
-
-# --- time ------------------------------------------------------------------------------
-
-
-def timezone(store: Store) -> ZoneInfo:
-    """The zone every "today" is computed in (setting ``timezone``)."""
-    name = str(settings.get(store, "timezone") or DEFAULT_TZ)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"Настройка «timezone»: неизвестный часовой пояс «{name}»"
-                        " (пример: Europe/Moscow)") from None
-
-
-def set_timezone(store: Store, actor: Actor, name: str) -> str:
-    """Change the ``timezone`` setting (admin), refusing a name the zone database
-    does not know."""
-    require(actor, "settings.write")
-    name = str(name or "").strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError({"timezone": f"Часовой пояс: «{name}» неизвестен"
-                                           " (пример: Europe/Moscow)"}) from None
-    settings.put(store, actor, "timezone", name)
-    return name
-
-
-RUSSIAN_ZONES = ("Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
-                 "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
-                 "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka")
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    if now.tzinfo is None:
-        raise ValueError("now: нужно время с часовым поясом")
-    return now.astimezone(UTC)
-
-
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-def _from_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[str, str]:
-    """UTC ISO of local midnight at ``day`` and at the day after."""
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return _utc_iso(start), _utc_iso(end)
-
-
-def local_today(store: Store, now: datetime | None = None) -> date:
-    """Today's date in the configured zone."""
-    return _now(now).astimezone(timezone(store)).date()
-
-
-# --- parsing ---------------------------------------------------------------------------
-
-
-def _parse_date(value: object, key: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        if day.year < MIN_YEAR or day.year > date.today().year + MAX_YEARS_AHEAD:
-            raise ValueError(f"{LABELS[key]}: дата {day:%d.%m.%Y} вне разумных пределов")
-        return day
-    raise ValueError(f"{LABELS[key]}: «{text[:40]}» — не дата; нужна дата вида 31.12.2026")
-
-
-def _parse_time(value: object, key: str) -> time | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.time().replace(second=0, microsecond=0)
-    if isinstance(value, time):
-        return value.replace(second=0, microsecond=0)
-    text = str(value).strip().replace(".", ":")
-    for fmt in ("%H:%M", "%H:%M:%S", "%H"):
-        try:
-            return datetime.strptime(text, fmt).time().replace(second=0)
-        except ValueError:
-            continue
-    raise ValueError(f"{LABELS[key]}: «{text[:20]}» — не время; нужно время вида 14:30")
-
-
-def _opt_id(value: object, key: str) -> int | None:
-    if value in (None, "", 0, "0"):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ValueError(f"{LABELS[key]}: «{value}» — не номер") from None
-
-
-@dataclass
-class _Values:
-    title: str = ""
-    description: str = ""
-    due_at: str = ""
-    remind_at: str | None = None
-    priority: str = "normal"
-    assignee_id: int = 0
-    client_id: int | None = None
-    sale_id: int | None = None
-    repeat: str = ""
-    repeat_day: int | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def row(self) -> dict[str, Any]:
-        return {"title": self.title, "description": self.description, "due_at": self.due_at,
-                "remind_at": self.remind_at, "priority": self.priority,
-                "assignee_id": self.assignee_id, "client_id": self.client_id,
-                "sale_id": self.sale_id, "repeat": self.repeat, "repeat_day": self.repeat_day}
-
-
-def _normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mapping[str, Any],
-               before: Mapping[str, Any] | None) -> _Values:
-    """Validate ``data`` (merged over ``before`` for an update); ValidationError names
-    every bad field."""
-    src: dict[str, Any] = dict(before or {})
-    src.update(data)
-    v = _Values()
-    err = v.errors
-    tz = timezone(store)
-
-    v.title = clean(str(src.get("title") or ""), 200)
-    if not v.title:
-        err["title"] = f"{LABELS['title']}: обязательное поле"
-    v.description = str(src.get("description") or "").strip()[:5000]
-
-    due_day = due_tm = None
-    try:
-        due_day = _parse_date(src.get("due_date"), "due_date")
-        if due_day is None:
-            err["due_date"] = f"{LABELS['due_date']}: обязательное поле"
-    except ValueError as exc:
-        err["due_date"] = str(exc)
-    try:
-        due_tm = _parse_time(src.get("due_time"), "due_time")
-    except ValueError as exc:
-        err["due_time"] = str(exc)
-    if due_day is not None:
-        v.due_at = _utc_iso(datetime.combine(due_day, due_tm or END_OF_DAY, tzinfo=tz))
-    try:
-        r_day = _parse_date(src.get("remind_date"), "remind_date")
-        r_tm = _parse_time(src.get("remind_time"), "remind_time")
-        if r_day is None and r_tm is not None:
-            r_day = due_day
-        if r_day is not None:
-            v.remind_at = _utc_iso(datetime.combine(r_day, r_tm or time(9, 0), tzinfo=tz))
-    except ValueError as exc:
-        key = "remind_time" if str(exc).startswith(LABELS["remind_time"]) else "remind_date"
-        err[key] = str(exc)
-
-    v.priority = str(src.get("priority") or "normal")
-    if v.priority not in PRIORITIES:
-        err["priority"] = f"{LABELS['priority']}: один из {', '.join(PRIORITIES)}"
-    v.repeat = str(src.get("repeat") or "")
-    if v.repeat not in REPEATS:
-        err["repeat"] = f"{LABELS['repeat']}: один из daily, weekly, monthly"
-    elif v.repeat == "monthly" and due_day is not None:
-        if (before and before.get("repeat") == "monthly" and before.get("repeat_day")
-                and before.get("due_date") == due_day.isoformat()):
-            v.repeat_day = int(before["repeat_day"])  # 31st clamped to 30 Apr stays 31st
-        else:
-            v.repeat_day = due_day.day
-
-    try:
-        assignee = _opt_id(src.get("assignee_id"), "assignee_id") or actor.id
-        row = conn.execute("SELECT id FROM users WHERE id = ? AND is_active = 1",
-                           (assignee,)).fetchone()
-        if row is None:
-            err["assignee_id"] = f"{LABELS['assignee_id']}: пользователь №{assignee} не найден" \
-                                 " или отключён"
-        elif (assignee != actor.id and actor.role not in ("admin", "head")
-              and (before is None or assignee != before.get("assignee_id"))):
-            err["assignee_id"] = f"{LABELS['assignee_id']}: менеджер может назначать задачи" \
-                                 " только себе"
-        v.assignee_id = assignee
-    except ValueError as exc:
-        err["assignee_id"] = str(exc)
-
-    try:
-        v.client_id = _opt_id(src.get("client_id"), "client_id")
-        v.sale_id = _opt_id(src.get("sale_id"), "sale_id")
-    except ValueError as exc:
-        err["client_id" if "Клиент" in str(exc) else "sale_id"] = str(exc)
-    if v.sale_id is not None and "sale_id" not in err:
-        sale = conn.execute("SELECT id, client_id, deleted_at FROM sales WHERE id = ?",
-                            (v.sale_id,)).fetchone()
-        if sale is None or sale["deleted_at"] is not None:
-            err["sale_id"] = f"{LABELS['sale_id']}: продажа №{v.sale_id} не найдена"
-        elif v.client_id is not None and v.client_id != sale["client_id"]:
-            err["sale_id"] = f"{LABELS['sale_id']}: продажа относится к другому клиенту"
-        else:
-            v.client_id = int(sale["client_id"])
-    if v.client_id is not None and "client_id" not in err:
-        try:
-            check_visible(conn, actor, v.client_id)
-        except NotFound:
-            err["client_id"] = f"{LABELS['client_id']}: клиент №{v.client_id} не найден"
-    if err:
-        raise ValidationError(err)
-    return v
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -337,27 +110,30 @@ def _fmt_local(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y %H:%M")
 
 
-def _dict(row: sqlite3.Row | Mapping[str, Any], tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+def task_dict(row: sqlite3.Row | Mapping[str, Any], tz: ZoneInfo,
+              now: datetime) -> dict[str, Any]:
+    """A task row with its local due and reminder times (``due_date``, ``due_text``,
+    ``overdue`` …), as every reader returns it."""
     d = dict(row)
-    due = _from_iso(d["due_at"]).astimezone(tz)
+    due = from_iso(d["due_at"]).astimezone(tz)
     d["due_local"] = due
     d["due_date"] = due.date().isoformat()
     d["due_time"] = due.strftime("%H:%M")
     d["due_text"] = _fmt_local(due)
     if d.get("remind_at"):
-        rem = _from_iso(d["remind_at"]).astimezone(tz)
+        rem = from_iso(d["remind_at"]).astimezone(tz)
         d["remind_date"], d["remind_time"] = rem.date().isoformat(), rem.strftime("%H:%M")
         d["remind_text"] = _fmt_local(rem)
     else:
         d["remind_date"] = d["remind_time"] = None
         d["remind_text"] = ""
-    d["overdue"] = d["status"] == "open" and d["due_at"] < _utc_iso(now)
+    d["overdue"] = d["status"] == "open" and d["due_at"] < utc_iso(now)
     return d
 
 
 def _visible(conn: sqlite3.Connection, actor: Actor, task_id: int) -> sqlite3.Row:
     cond, args = _scope(actor)
-    row = conn.execute(f"{_SELECT} WHERE t.id = ? AND {cond}", [task_id, *args]).fetchone()
+    row = conn.execute(f"{TASK_SELECT} WHERE t.id = ? AND {cond}", [task_id, *args]).fetchone()
     if row is None:
         raise NotFound(f"Задача №{task_id} не найдена")
     return row
@@ -366,9 +142,9 @@ def _visible(conn: sqlite3.Connection, actor: Actor, task_id: int) -> sqlite3.Ro
 def get(store: Store, actor: Actor, task_id: int, now: datetime | None = None) -> dict[str, Any]:
     """One task as the form and the card show it (with ``version``)."""
     require(actor, "task.read")
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     with store.read() as conn:
-        return _dict(_visible(conn, actor, int(task_id)), tz, moment)
+        return task_dict(_visible(conn, actor, int(task_id)), tz, moment)
 
 
 def week_bounds(day: date) -> tuple[date, date]:
@@ -384,7 +160,7 @@ def list_tasks(store: Store, actor: Actor, view: str = "open", now: datetime | N
     require(actor, "task.read")
     if view not in VIEWS:
         raise ValidationError({"view": f"Вид: один из {', '.join(VIEWS)}"})
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     today = moment.astimezone(tz).date()
     cond, args = _scope(actor)
     where, params = [cond], list(args)
@@ -396,7 +172,7 @@ def list_tasks(store: Store, actor: Actor, view: str = "open", now: datetime | N
         params += [start, end]
     elif view == "overdue":
         where.append("t.due_at < ?")
-        params.append(_utc_iso(moment))
+        params.append(utc_iso(moment))
     elif view == "week":
         monday, next_monday = week_bounds(today)
         where.append("t.due_at >= ? AND t.due_at < ?")
@@ -409,16 +185,16 @@ def list_tasks(store: Store, actor: Actor, view: str = "open", now: datetime | N
     order = ("CASE t.status WHEN 'open' THEN 0 ELSE 1 END, t.due_at, t.id" if view == "all"
              else "t.due_at, CASE t.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2"
                   " END, t.id")
-    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+    sql = f"{TASK_SELECT} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     with store.read() as conn:
         rows = conn.execute(sql, [*params, int(limit)]).fetchall()
-    return [_dict(r, tz, moment) for r in rows]
+    return [task_dict(r, tz, moment) for r in rows]
 
 
 def by_assignee(store: Store, actor: Actor, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per assignee: open tasks, of them due today and overdue (busiest first)."""
     require(actor, "task.read")
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     start, end = local_day_bounds(moment.astimezone(tz).date(), tz)
     cond, args = _scope(actor)
     sql = (f"SELECT t.assignee_id, coalesce(nullif(u.full_name, ''), u.login) AS name,"
@@ -427,7 +203,7 @@ def by_assignee(store: Store, actor: Actor, now: datetime | None = None) -> list
            f" WHERE t.status = 'open' AND {cond} GROUP BY t.assignee_id"
            f" ORDER BY overdue DESC, open DESC, name")
     with store.read() as conn:
-        return [dict(r) for r in conn.execute(sql, [start, end, _utc_iso(moment), *args])]
+        return [dict(r) for r in conn.execute(sql, [start, end, utc_iso(moment), *args])]
 
 
 def month_grid(year: int, month: int) -> list[list[date | None]]:
@@ -444,17 +220,17 @@ def month(store: Store, actor: Actor, year: int, month_no: int,
     require(actor, "task.read")
     if not 1 <= int(month_no) <= 12 or not MIN_YEAR <= int(year) <= 9998:
         raise ValidationError({"month": "Месяц: неверный год или месяц"})
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     first = date(int(year), int(month_no), 1)
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     cond, args = _scope(actor)
-    sql = (f"{_SELECT} WHERE {cond} AND t.status <> 'cancelled' AND t.due_at >= ?"
+    sql = (f"{TASK_SELECT} WHERE {cond} AND t.status <> 'cancelled' AND t.due_at >= ?"
            f" AND t.due_at < ? ORDER BY t.due_at, t.id")
     out: dict[date, list[dict[str, Any]]] = {}
     with store.read() as conn:
         for r in conn.execute(sql, [*args, local_day_bounds(first, tz)[0],
                                     local_day_bounds(nxt, tz)[0]]):
-            d = _dict(r, tz, moment)
+            d = task_dict(r, tz, moment)
             out.setdefault(d["due_local"].date(), []).append(d)
     return out
 
@@ -475,7 +251,7 @@ class DueSummary:
 
 def _due_rows(conn: sqlite3.Connection, user_id: int, end: str, now_s: str) -> list[sqlite3.Row]:
     return conn.execute(
-        f"{_SELECT} WHERE t.assignee_id = ? AND t.status = 'open'"
+        f"{TASK_SELECT} WHERE t.assignee_id = ? AND t.status = 'open'"
         " AND (t.due_at < ? OR t.remind_at <= ?) ORDER BY t.due_at, t.id",
         (user_id, end, now_s)).fetchall()
 
@@ -483,10 +259,10 @@ def _due_rows(conn: sqlite3.Connection, user_id: int, end: str, now_s: str) -> l
 def due_summary(store: Store, actor: Actor, now: datetime | None = None) -> DueSummary:
     """The actor's due and overdue tasks for the reminder badge (one indexed query)."""
     require(actor, "task.read")
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     _, end = local_day_bounds(moment.astimezone(tz).date(), tz)
     with store.read() as conn:
-        rows = [_dict(r, tz, moment) for r in _due_rows(conn, actor.id, end, _utc_iso(moment))]
+        rows = [task_dict(r, tz, moment) for r in _due_rows(conn, actor.id, end, utc_iso(moment))]
     overdue = sum(1 for r in rows if r["overdue"])
     return DueSummary(overdue=overdue, today=len(rows) - overdue, tasks=rows)
 
@@ -514,12 +290,12 @@ def create(store: Store, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any
     """Create an open task; returns :func:`get`'s dict."""
     require(actor, "task.write")
     with store.write() as conn:
-        v = _normalise(conn, store, actor, data, None)
+        v = normalise(conn, store, actor, data, None)
         tid = _insert(conn, actor, v.row())
         audit.record(conn, actor, "create", "task", tid, v.client_id, v.title,
                      {k: val for k, val in v.row().items() if val not in (None, "")})
         row = _visible(conn, actor, tid)
-    return _dict(row, timezone(store), _now(None))
+    return task_dict(row, timezone(store), utc_now(None))
 
 
 def _insert(conn: sqlite3.Connection, actor: Actor, values: Mapping[str, Any],
@@ -549,8 +325,8 @@ def update(store: Store, actor: Actor, task_id: int, data: Mapping[str, Any],
     with store.write() as conn:
         row = _visible(conn, actor, int(task_id))
         _check_version(conn, row, version)
-        before = _dict(row, tz, _now(None))
-        v = _normalise(conn, store, actor, data, before)
+        before = task_dict(row, tz, utc_now(None))
+        v = normalise(conn, store, actor, data, before)
         new = v.row()
         changes = audit.diff({k: before.get(k) for k in new}, new)
         if not changes:
@@ -562,7 +338,7 @@ def update(store: Store, actor: Actor, task_id: int, data: Mapping[str, Any],
             raise conflict(conn, row, None, "task")
         audit.record(conn, actor, "update", "task", int(task_id), v.client_id, v.title, changes)
         out = _visible(conn, actor, int(task_id))
-    return _dict(out, tz, _now(None))
+    return task_dict(out, tz, utc_now(None))
 
 
 def _add_months(day: date, months: int, anchor_day: int) -> date:
@@ -601,16 +377,16 @@ def set_status(store: Store, actor: Actor, task_id: int, status: str, version: i
     require(actor, "task.write")
     if status not in STATUSES:
         raise ValidationError({"status": f"{LABELS['status']}: один из {', '.join(STATUSES)}"})
-    tz, moment = timezone(store), _now(now)
+    tz, moment = timezone(store), utc_now(now)
     with store.write() as conn:
         row = _visible(conn, actor, int(task_id))
         _check_version(conn, row, version)
         if row["status"] == status:
-            return _dict(row, tz, moment)
+            return task_dict(row, tz, moment)
         ts = now_iso()
         conn.execute("UPDATE tasks SET status = ?, done_at = ?, updated_at = ?, updated_by = ?,"
                      " version = version + 1 WHERE id = ? AND version = ?",
-                     (status, _utc_iso(moment) if status == "done" else None, ts, actor.id,
+                     (status, utc_iso(moment) if status == "done" else None, ts, actor.id,
                       task_id, version))
         audit.record(conn, actor, "status", "task", int(task_id), row["client_id"],
                      row["title"], {"status": [row["status"], status]})
@@ -621,22 +397,22 @@ def set_status(store: Store, actor: Actor, task_id: int, status: str, version: i
                                                             row["id"])).fetchone()
             if not already:
                 next_id = _next_occurrence(conn, actor, row, tz, moment)
-        out = _dict(_visible(conn, actor, int(task_id)), tz, moment)
+        out = task_dict(_visible(conn, actor, int(task_id)), tz, moment)
         if next_id is not None:
-            out["next"] = _dict(_visible(conn, actor, next_id), tz, moment)
+            out["next"] = task_dict(_visible(conn, actor, next_id), tz, moment)
     return out
 
 
 def _next_occurrence(conn: sqlite3.Connection, actor: Actor, row: sqlite3.Row, tz: ZoneInfo,
                      moment: datetime) -> int:
-    due = _from_iso(row["due_at"]).astimezone(tz)
+    due = from_iso(row["due_at"]).astimezone(tz)
     nxt = next_due(due, row["repeat"], row["repeat_day"], moment.astimezone(tz).date())
     remind = None
     if row["remind_at"]:
-        remind = _utc_iso(nxt + (_from_iso(row["remind_at"]) - due))
+        remind = utc_iso(nxt + (from_iso(row["remind_at"]) - due))
     values = {k: row[k] for k in ("title", "description", "priority", "assignee_id",
                                   "client_id", "sale_id", "repeat", "repeat_day")}
-    values |= {"due_at": _utc_iso(nxt), "remind_at": remind}
+    values |= {"due_at": utc_iso(nxt), "remind_at": remind}
     tid = _insert(conn, actor, values, series_id=row["series_id"] or row["id"])
     audit.record(conn, actor, "create", "task", tid, row["client_id"], row["title"],
                  {"repeat_of": row["id"], "due_at": values["due_at"]})
@@ -678,113 +454,3 @@ def to_xlsx(rows: Sequence[Mapping[str, Any]], lang: str = "ru") -> bytes:
 
     heads, body = export_rows(rows, lang)
     return rows_to_xlsx(heads, body, sheet="Задачи" if lang == "ru" else "Tasks")
-
-
-# --- reminders by e-mail ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Digest:
-    """One user's due and overdue tasks, for the e-mail of `clientplus remind`."""
-
-    user_id: int
-    login: str
-    name: str
-    email: str
-    overdue: list[dict[str, Any]]
-    today: list[dict[str, Any]]
-
-
-def digests(store: Store, actor: Actor, now: datetime | None = None) -> list[Digest]:
-    """For each active user with an e-mail who has open tasks due today or overdue
-    (head and admin: everyone; anybody else: only themselves)."""
-    require(actor, "task.read")
-    tz, moment = timezone(store), _now(now)
-    _, end = local_day_bounds(moment.astimezone(tz).date(), tz)
-    out: list[Digest] = []
-    with store.read() as conn:
-        people = conn.execute(
-            "SELECT id, login, coalesce(nullif(full_name, ''), login) AS name, email"
-            " FROM users WHERE is_active = 1 AND trim(email) <> '' ORDER BY id").fetchall()
-        for p in people:
-            if actor.role not in ("admin", "head") and p["id"] != actor.id:
-                continue
-            rows = [_dict(r, tz, moment) for r in conn.execute(
-                f"{_SELECT} WHERE t.assignee_id = ? AND t.status = 'open' AND t.due_at < ?"
-                " ORDER BY t.due_at, t.id", (p["id"], end))]
-            if rows:
-                out.append(Digest(p["id"], p["login"], p["name"], p["email"].strip(),
-                                  [r for r in rows if r["overdue"]],
-                                  [r for r in rows if not r["overdue"]]))
-    return out
-
-
-def _line(r: Mapping[str, Any]) -> str:
-    bits = [f"{r['due_text']} — {r['title']}"]
-    if r.get("client_name"):
-        bits.append(f"клиент: {r['client_name']}")
-    if r.get("sale_number"):
-        bits.append(f"продажа {r['sale_number']}")
-    if r["priority"] == "high":
-        bits.append("высокий приоритет")
-    return "  • " + "; ".join(bits)
-
-
-def digest_text(d: Digest, today: date) -> tuple[str, str]:
-    """Subject and plain-text body (Russian) of one user's digest."""
-    total = len(d.overdue) + len(d.today)
-    subject = f"ClientPlus: задачи на {today:%d.%m.%Y} — {total}"
-    if d.overdue:
-        subject += f" (просрочено: {len(d.overdue)})"
-    lines = [f"Здравствуйте, {d.name}!", ""]
-    if d.overdue:
-        lines += [f"Просрочено ({len(d.overdue)}):", *(_line(r) for r in d.overdue), ""]
-    if d.today:
-        lines += [f"На сегодня ({len(d.today)}):", *(_line(r) for r in d.today), ""]
-    lines += ["Все задачи — в ClientPlus, раздел «Задачи».", "",
-              "Это автоматическое письмо ClientPlus."]
-    return subject, "\n".join(lines) + "\n"
-
-
-@dataclass
-class ReminderResult:
-    """One digest of `clientplus remind`: to whom, what, and how it went."""
-
-    digest: Digest
-    subject: str
-    text: str
-    sent: bool = False
-    error: str = ""
-
-
-def remind(store: Store, actor: Actor, now: datetime | None = None,
-           dry_run: bool = False) -> list[ReminderResult]:
-    """E-mail each user with an e-mail address a digest of their due-today and overdue
-    open tasks, over the configured SMTP server (one connection for all). A refused
-    recipient is reported and the others are still sent; ``dry_run`` composes the
-    digests without connecting to the server."""
-    from clientplus_core.outreach import smtp
-
-    moment = _now(now)
-    today = moment.astimezone(timezone(store)).date()
-    results = []
-    for d in digests(store, actor, moment):
-        subject, text = digest_text(d, today)
-        results.append(ReminderResult(d, subject, text))
-    if dry_run or not results:
-        return results
-    cfg = smtp.load_config(store)
-    with smtp.connect(cfg) as conn:
-        for r in results:
-            try:
-                smtp.send(conn, smtp.build_message(cfg, r.digest.email, r.subject, r.text,
-                                                   to_name=r.digest.name))
-                r.sent = True
-            except smtp.SendError as exc:
-                r.error = str(exc)
-    with store.write() as conn_db:
-        audit.record(conn_db, actor, "remind", "task", None, None,
-                     f"Напоминания о задачах: отправлено {sum(r.sent for r in results)}"
-                     f" из {len(results)}",
-                     {r.digest.login: (r.error or "sent") for r in results})
-    return results

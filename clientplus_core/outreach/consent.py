@@ -450,7 +450,7 @@ def import_table(store: Store, actor: Actor, data: bytes, filename: str) -> tupl
     """Import the register from an .xlsx or .csv file with columns like the export's
     (Канал, Адрес / телефон, Статус, Дата, Источник, Примечание) or their English
     names (channel, value, status, date, source, note)."""
-    from clientplus_core.clients.importer import read_table
+    from clientplus_core.clients.sheets import read_table
 
     table = read_table(data, filename)
     names = {"канал": "channel", "адрес / телефон": "value", "адрес": "value",

@@ -191,7 +191,7 @@ def for_clients(store: Store, actor: Actor, ids: Iterable[int], mobile_only: boo
     """A phone list of given clients, narrowed to the actor's scope."""
     require(actor, "phones.export")
     with store.read() as conn:
-        visible = addressbooks._visible_clients(conn, actor, ids)
+        visible = addressbooks.visible_clients(conn, actor, ids)
     return build(store, visible, mobile_only)
 
 

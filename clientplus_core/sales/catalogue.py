@@ -33,7 +33,7 @@ from typing import Any
 
 from clientplus_core.base.errors import NotFound, ValidationError
 from clientplus_core.base.textnorm import clean, fold
-from clientplus_core.clients import importer
+from clientplus_core.clients import sheets
 from clientplus_core.clients.export import rows_to_xlsx
 from clientplus_core.records.conflicts import conflict
 from clientplus_core.sales import money
@@ -331,7 +331,7 @@ def import_table(store: Store, actor: Actor, data: bytes, filename: str,
     checked first; any error -> ValidationError naming ``row N: field`` and nothing
     is saved. Returns ``{"created": n, "updated": n, "rows": n}``."""
     require(actor, "catalogue.write")
-    table = importer.read_table(data, filename)
+    table = sheets.read_table(data, filename)
     mapping = _map_headers(table.headers)
     if "name" not in mapping.values():
         raise ValidationError({"file": "нет столбца «Наименование»"})
@@ -350,14 +350,14 @@ class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that it rolls back."""
 
 
-def _import_rows(conn: sqlite3.Connection, actor: Actor, table: importer.Table,
+def _import_rows(conn: sqlite3.Connection, actor: Actor, table: sheets.Table,
                  mapping: dict[int, str], counts: dict[str, int]) -> None:
     rates = rate_map(conn)
     errors: dict[str, str] = {}
     parsed: list[tuple[int, dict[str, Any]]] = []
     for idx, raw in enumerate(table.rows):
         rowno = table.row_number(idx)
-        values = {target: importer.convert_cell(raw[i] if i < len(raw) else None, "notes")[0]
+        values = {target: sheets.convert_cell(raw[i] if i < len(raw) else None, "notes")[0]
                   for i, target in mapping.items()}
         try:
             parsed.append((rowno, normalise(values, rates)))

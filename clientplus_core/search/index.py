@@ -43,7 +43,7 @@ def _prep(text: str) -> str:
     return (text or "").replace("ё", "е").replace("Ё", "Е")
 
 
-def _with_folded(title: str, text: str, hidden: str = "") -> str:
+def with_folded(title: str, text: str, hidden: str = "") -> str:
     """The body, then after a separator what only search should see: a folded copy
     when title or body hold ``ё`` (a query is always folded, while titles and
     snippets keep ``ё``) and ``hidden`` tokens such as a phone's bare digits."""
@@ -63,7 +63,7 @@ def index_row(conn: sqlite3.Connection, entity: str, entity_id: int, client_id: 
         "INSERT INTO search_index (rowid, entity, entity_id, client_id, title, body)"
         " VALUES (?,?,?,?,?,?)",
         (rid, entity, entity_id, client_id, title,
-         _with_folded(title, text, " ".join(h for h in hidden if h))),
+         with_folded(title, text, " ".join(h for h in hidden if h))),
     )
 
 

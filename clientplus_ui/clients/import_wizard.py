@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core.base.errors import UserError
-from clientplus_core.clients import importer
+from clientplus_core.clients import import_mapping, importer, sheets
 from clientplus_core.clients.export import rows_to_xlsx
 from clientplus_core.records import custom_fields
 from clientplus_core.store.db import Store
@@ -38,20 +38,20 @@ PREVIEW_ROWS = 20
 DUPLICATE_MODES = importer.DUPLICATE_MODES
 
 # None ("do not import"), then client fields, then "contact.<field>", in catalogue order.
-TARGETS: tuple[str | None, ...] = (None, *importer.targets())
+TARGETS: tuple[str | None, ...] = (None, *import_mapping.targets())
 
 
 def target_label(target: str | None) -> str:
     """A target field's label: «ИНН», «Контакт: ФИО», «— не импортировать —»."""
     if target is None:
         return tr("— не импортировать —", "— skip this column —")
-    if target.startswith(importer.CONTACT_PREFIX):
+    if target.startswith(import_mapping.CONTACT_PREFIX):
         return tr("Контакт: ", "Contact: ") + contact_field_label(
-            target.removeprefix(importer.CONTACT_PREFIX))
-    if target.startswith(importer.CUSTOM_PREFIX):
+            target.removeprefix(import_mapping.CONTACT_PREFIX))
+    if target.startswith(import_mapping.CUSTOM_PREFIX):
         custom = (st.session_state.get(STATE_KEY) or {}).get("custom") or {}
         return tr("Доп. поле: ", "Custom field: ") + custom.get(
-            target, target.removeprefix(importer.CUSTOM_PREFIX))
+            target, target.removeprefix(import_mapping.CUSTOM_PREFIX))
     return client_field_label(target)
 
 
@@ -101,11 +101,11 @@ def load(upload: tuple[str, bytes]) -> dict[str, Any] | None:
                  "report_sig": None, "report_dry": True, "imported": False}
         try:
             with st.spinner(tr("Читаю файл…", "Reading the file…")):
-                table = importer.read_table(data, filename)
+                table = sheets.read_table(data, filename)
             state["table"] = table
             custom = custom_fields.list_fields(get_store(), "client")
-            state["custom"] = {importer.CUSTOM_PREFIX + d.key: d.label_ru for d in custom}
-            state["mapping"] = dict(importer.guess_mapping(table.headers, custom))
+            state["custom"] = {import_mapping.CUSTOM_PREFIX + d.key: d.label_ru for d in custom}
+            state["mapping"] = dict(import_mapping.guess_mapping(table.headers, custom))
         except UserError as exc:
             state["error"] = exc
         st.session_state[STATE_KEY] = state

@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core.base.errors import UserError
-from clientplus_core.organizer import tasks
+from clientplus_core.organizer import task_time, tasks
 from clientplus_core.records import settings
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
@@ -53,7 +53,7 @@ def task_form(store: Store, actor: Actor, prefix: str, task: Mapping[str, Any] |
     """Create (``task`` None) or edit a task; returns True once saved. A new task is
     pre-linked to ``client_id`` / ``sale_id`` (from a card)."""
     key = f"{prefix}.form.{task['id'] if task else 'new'}.{_gen(prefix)}"
-    today = tasks.local_today(store)
+    today = task_time.local_today(store)
     people = {p["id"]: p["name"] for p in tasks.assignees(store, actor)}
     if task and task["assignee_id"] not in people:
         people[task["assignee_id"]] = task.get("assignee_name") or str(task["assignee_id"])
@@ -274,7 +274,7 @@ def _shift_month(delta: int) -> None:
 
 def _calendar_tab(store: Store, actor: Actor) -> None:
     if "tasks.cal.month" not in st.session_state:
-        today = tasks.local_today(store)
+        today = task_time.local_today(store)
         st.session_state["tasks.cal.month"] = (today.year, today.month)
     year, mon = st.session_state["tasks.cal.month"]
     c1, c2, c3 = st.columns([1, 3, 1])
@@ -285,7 +285,7 @@ def _calendar_tab(store: Store, actor: Actor) -> None:
               icon=":material/chevron_right:", on_click=_shift_month, args=(1,))
     try:
         days = tasks.month(store, actor, year, mon)
-        today = tasks.local_today(store)
+        today = task_time.local_today(store)
     except UserError as exc:
         show_error(exc)
         return
@@ -334,14 +334,14 @@ def page(store: Store, actor: Actor) -> None:
 
 def timezone_setting(store: Store, actor: Actor) -> None:
     """The administrator's choice of the zone "today" is computed in."""
-    current = str(settings.get(store, "timezone") or tasks.DEFAULT_TZ)
-    zones = list(dict.fromkeys([*tasks.RUSSIAN_ZONES, current]))
+    current = str(settings.get(store, "timezone") or task_time.DEFAULT_TZ)
+    zones = list(dict.fromkeys([*task_time.RUSSIAN_ZONES, current]))
     with st.expander(tr("Часовой пояс задач", "Time zone of tasks"), icon=":material/schedule:"):
         zone = st.selectbox(tr("Часовой пояс", "Time zone"), zones, index=zones.index(current),
                             key="tasks.tz")
         if st.button(tr("Сохранить часовой пояс", "Save time zone"), key="tasks.tz.save"):
             try:
-                tasks.set_timezone(store, actor, zone)
+                task_time.set_timezone(store, actor, zone)
             except UserError as exc:
                 show_error(exc)
                 return

@@ -14,6 +14,7 @@ from clientplus_core.clients import cards as clients
 from clientplus_core.clients.cards import ClientFilter
 from clientplus_core.outreach import addressbooks as ab
 from clientplus_core.outreach import phones
+from clientplus_core.outreach.criteria import CRITERIA
 from clientplus_core.sales import catalogue
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
@@ -103,17 +104,17 @@ def criteria_inputs(store: Store, actor: Actor, prefix: str,
     if product:
         crit["product_id"] = product
     c3, c4, c5 = st.columns(3)
-    if c3.checkbox(_t(ab.CRITERIA["invoiced_unpaid"]), value=bool(cur.get("invoiced_unpaid")),
+    if c3.checkbox(_t(CRITERIA["invoiced_unpaid"]), value=bool(cur.get("invoiced_unpaid")),
                    key=f"{prefix}.invoiced"):
         crit["invoiced_unpaid"] = True
-    if c4.checkbox(_t(ab.CRITERIA["birthday_month"]), value=bool(cur.get("birthday_month")),
+    if c4.checkbox(_t(CRITERIA["birthday_month"]), value=bool(cur.get("birthday_month")),
                    key=f"{prefix}.birthday",
                    help=tr("Письма и номера — только самих именинников (контакта или клиента-"
                            "физлица), не их коллег.",
                            "Mail and phone numbers of the celebrants only (the contact or the "
                            "person client), not of their colleagues.")):
         crit["birthday_month"] = True
-    if c5.checkbox(_t(ab.CRITERIA["all_clients"]), value=bool(cur.get("all_clients")),
+    if c5.checkbox(_t(CRITERIA["all_clients"]), value=bool(cur.get("all_clients")),
                    key=f"{prefix}.all"):
         crit["all_clients"] = True
     c6, c7 = st.columns(2)

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core.base.errors import UserError
-from clientplus_core.outreach import addressbooks, mailing
+from clientplus_core.outreach import addressbooks, mail_templates, mailing, sending
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import confirm_action, flash, human_size, md_escape
@@ -71,7 +71,7 @@ def choose(items: list[dict[str, Any]]) -> int:
 def cheat_sheet() -> None:
     with st.expander(tr("Поля для подстановки", "Personal fields")):
         st.markdown("\n".join(f"- `{code}` — {md_escape(text)}"
-                              for code, text in mailing.field_help()))
+                              for code, text in mail_templates.field_help()))
         st.caption(tr("Пример: «Здравствуйте, {{ contact.first_name or client.name }}!». "
                       "Строка отписки добавляется в конец письма сама, если её нет.",
                       "Example: «Hello, {{ contact.first_name or client.name }}!». The "
@@ -209,7 +209,7 @@ def _run(store: Store, actor: Actor, m: dict[str, Any], resume: bool) -> None:
                              f"Processed {done} of {total}: {rec['email']}"))
 
     try:
-        result = mailing.send(store, actor, m["id"], resume=resume, progress=progress)
+        result = sending.send(store, actor, m["id"], resume=resume, progress=progress)
     except UserError as exc:
         bar.empty()
         show_error(exc)
@@ -311,7 +311,7 @@ def unsubscribe_box(store: Store, actor: Actor) -> None:
         text = st.text_input(tr("Тема письма или код", "Subject or code"), key="mail.unsub")
         if st.button(tr("Записать отказ", "Record opt-out"), key="mail.unsub.go"):
             try:
-                got = mailing.unsubscribe(store, text, actor)
+                got = sending.unsubscribe(store, text, actor)
             except UserError as exc:
                 show_error(exc)
                 return

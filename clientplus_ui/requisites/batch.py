@@ -4,7 +4,7 @@ and «Стоп», the summary of changes and liquidated clients, «Примен�
 «Стоп» works the Streamlit way: pressing any button reruns the script, which
 interrupts the running check at its next progress update. Every checked client
 is saved at once, so nothing is lost and «Проверить» continues from there; the
-summary is read back from the database (:func:`lookup.last_run`).
+summary is read back from the database (:func:`refresh.last_run`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients import cards as clients
-from clientplus_core.requisites import lookup
+from clientplus_core.requisites import lookup, refresh, registry
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 from clientplus_ui.common import client_field_label, md_escape
@@ -45,7 +45,7 @@ def _scope(store: Store, actor: Actor) -> str | None:
     return f"tag:{tag}"
 
 
-def _run(store: Store, actor: Actor, scope: str, restart: bool) -> lookup.RefreshReport | None:
+def _run(store: Store, actor: Actor, scope: str, restart: bool) -> refresh.RefreshReport | None:
     bar = st.progress(0.0, text=tr("Проверка…", "Checking…"))
 
     def progress(done: int, total: int) -> None:
@@ -53,13 +53,13 @@ def _run(store: Store, actor: Actor, scope: str, restart: bool) -> lookup.Refres
                      text=tr(f"Проверено {done} из {total}", f"Checked {done} of {total}"))
 
     try:
-        return lookup.refresh(store, actor, scope, progress=progress, restart=restart)
+        return refresh.refresh(store, actor, scope, progress=progress, restart=restart)
     except UserError as exc:
         show_error(exc)
         return None
 
 
-def _stopped_note(report: lookup.RefreshReport) -> None:
+def _stopped_note(report: refresh.RefreshReport) -> None:
     left = tr(f"Проверено {report.checked} из {report.total}.",
               f"Checked {report.checked} of {report.total}.")
     if report.stopped_reason == "limit":
@@ -81,7 +81,7 @@ def _stopped_note(report: lookup.RefreshReport) -> None:
                       f"{report.checked} of {report.total}."))
 
 
-def _summary(store: Store, actor: Actor, report: lookup.RefreshReport) -> None:
+def _summary(store: Store, actor: Actor, report: refresh.RefreshReport) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("Проверено", "Checked"), f"{report.checked} / {report.total}")
     c2.metric(tr("Клиентов с изменениями", "Clients with changes"), report.changed_clients)
@@ -89,7 +89,7 @@ def _summary(store: Store, actor: Actor, report: lookup.RefreshReport) -> None:
     if report.liquidated:
         st.subheader(tr("Ликвидированные и не найденные", "Liquidated and not found"))
         st.dataframe([{"№": f.client_id, tr("Клиент", "Client"): f.name, tr("ИНН", "INN"): f.inn,
-                       tr("Статус", "Status"): lookup.status_label(f.status, f.kind, lang())}
+                       tr("Статус", "Status"): registry.status_label(f.status, f.kind, lang())}
                       for f in report.liquidated], hide_index=True, width="stretch")
     if not report.changed:
         st.caption(tr("Изменений в названиях, адресах и руководителях нет.",
@@ -109,10 +109,10 @@ def _summary(store: Store, actor: Actor, report: lookup.RefreshReport) -> None:
 
 def _apply(store: Store, actor: Actor) -> None:
     shown: Any = st.session_state.pop(f"{KEY}.shown", None)
-    if not isinstance(shown, lookup.RefreshReport):
+    if not isinstance(shown, refresh.RefreshReport):
         return
     try:
-        lookup.apply_changes(store, actor, shown)
+        refresh.apply_changes(store, actor, shown)
     except UserError as exc:
         show_error(exc)
         return
@@ -144,7 +144,7 @@ def refresh_view(store: Store, actor: Actor) -> None:
     if scope is None:
         return
     try:
-        previous = lookup.last_run(store, actor, scope)
+        previous = refresh.last_run(store, actor, scope)
     except UserError as exc:
         show_error(exc)
         return

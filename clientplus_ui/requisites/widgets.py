@@ -23,7 +23,7 @@ import streamlit as st
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients.fields import CLIENT_FIELDS
 from clientplus_core.records.validation import check_account
-from clientplus_core.requisites import lookup
+from clientplus_core.requisites import lookup, registry
 from clientplus_core.requisites.dadata import (
     HOW_TO_GET_TOKEN,
     HOW_TO_GET_TOKEN_EN,
@@ -55,9 +55,9 @@ def how_to_get_token() -> str:
 def registry_status_notice(client: Mapping[str, Any]) -> None:
     """The register status the batch refresh found, when it is worth a warning."""
     status = str(client.get("registry_status") or "")
-    text = lookup.status_warning(status, str(client.get("kind") or "legal"), lang=lang())
+    text = registry.status_warning(status, str(client.get("kind") or "legal"), lang=lang())
     if text:
-        when = lookup.fetched_date(str(client.get("registry_checked_at") or ""))
+        when = registry.fetched_date(str(client.get("registry_checked_at") or ""))
         st.warning(md_escape(tr(f"По данным реестра на {when}: ", f"Register, {when}: ") + text),
                    icon=":material/warning:")
 
@@ -177,7 +177,7 @@ class LookupPanel:
     # ---- the panel's parts -------------------------------------------------------
 
     def _source(self, fetched_at: str, from_cache: bool) -> str:
-        date = lookup.fetched_date(fetched_at)
+        date = registry.fetched_date(fetched_at)
         return (tr(f"данные от {date}", f"data from {date}")
                 + (tr(" (сохранённые)", " (saved)") if from_cache else ""))
 
@@ -213,13 +213,13 @@ class LookupPanel:
         party: lookup.PartyResult = state["party"]
         f = party.fields
         st.markdown(f"**{md_escape(f['name'])}** · {tr('ИНН', 'INN')} {md_escape(f['inn'])}")
-        facts = [lookup.status_label(party.status, party.kind, lang())]
+        facts = [registry.status_label(party.status, party.kind, lang())]
         if party.registration_date:
             facts.append(tr("зарегистрирована ", "registered ")
-                         + lookup.format_date(party.registration_date))
+                         + registry.format_date(party.registration_date))
         facts.append(self._source(party.fetched_at, party.from_cache))
         st.caption(md_escape(" · ".join(facts)))
-        warning = lookup.status_warning(party.status, party.kind, party.liquidation_date, lang())
+        warning = registry.status_warning(party.status, party.kind, party.liquidation_date, lang())
         if warning:
             st.warning(md_escape(warning), icon=":material/warning:")
         self._filled_note(state)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clientplus_core.clients import cards as clients
-from clientplus_core.organizer import tasks
+from clientplus_core.organizer import task_time, tasks
 from clientplus_core.store.startup import open_store
 from clientplus_core.team import users
 
@@ -45,7 +45,7 @@ def test_a_task_created_on_a_client_card_shows_under_today_and_in_the_badge(
     shot(page, "tasks-client-card")
     [saved] = tasks.list_tasks(store, admin, "all")
     assert (saved["title"], saved["client_id"]) == ("Позвонить директору", client["id"])
-    assert saved["due_date"] == tasks.local_today(store).isoformat()
+    assert saved["due_date"] == task_time.local_today(store).isoformat()
 
     # the sidebar reminder counts it (on every page)
     sidebar = page.get_by_test_id("stSidebar")

@@ -20,7 +20,7 @@ from clientplus_core.clients import cards as clients
 from clientplus_core.clients import contacts, files
 from clientplus_core.clients.cards import ClientFilter
 from clientplus_core.organizer import tasks
-from clientplus_core.outreach import addressbooks, consent, mailing, phones, smtp
+from clientplus_core.outreach import addressbooks, consent, mailing, phones, sending, smtp
 from clientplus_core.records import custom_fields, settings
 from clientplus_core.sales import catalogue, company, documents, statuses
 from clientplus_core.search import index as search
@@ -235,7 +235,7 @@ def _mailing_send(w: World, a: Actor, kind: str) -> bool:
 
     mid = mailing.create(w.store, a, {"subject": "Тема", "body_text": "Текст"})["id"]
     with LoopbackSmtp() as srv:
-        mailing.send(w.store, a, mid, config=smtp.config_from(srv.settings(), password=""),
+        sending.send(w.store, a, mid, config=smtp.config_from(srv.settings(), password=""),
                      recipients_override=[mailing.Target(w.records[kind], None,
                                                          f"{kind}@romb.ru", kind)])
         return srv.recipients() == [f"{kind}@romb.ru"]
@@ -270,10 +270,10 @@ def _backup(w: World, a: Actor) -> Any:
 
 
 def _import(w: World, a: Actor) -> Any:
-    from clientplus_core.clients import importer
+    from clientplus_core.clients import import_mapping, importer, sheets
 
-    table = importer.read_table("Наименование\nИмпортированный\n".encode(), "c.csv")
-    report = importer.run_import(w.store, a, table, importer.guess_mapping(table.headers))
+    table = sheets.read_table("Наименование\nИмпортированный\n".encode(), "c.csv")
+    report = importer.run_import(w.store, a, table, import_mapping.guess_mapping(table.headers))
     return report.created == 1
 
 
@@ -337,6 +337,6 @@ def _lookup_use(w: World, a: Actor) -> Any:
 
 
 def _lookup_refresh(w: World, a: Actor) -> Any:
-    from clientplus_core.requisites import lookup
+    from clientplus_core.requisites import refresh
 
-    return lookup.refresh(w.store, a, client=_OfflineDadata())
+    return refresh.refresh(w.store, a, client=_OfflineDadata())

@@ -21,7 +21,9 @@ from clientplus_core.clients.export import (
     rows_to_xlsx,
     safe_cell,
 )
-from clientplus_core.clients.importer import guess_mapping, read_table, run_import
+from clientplus_core.clients.import_mapping import guess_mapping
+from clientplus_core.clients.importer import run_import
+from clientplus_core.clients.sheets import read_table
 from clientplus_core.store.startup import open_store
 from clientplus_core.team import users
 from tests.conftest import VALID_INNS

@@ -11,7 +11,9 @@ import pytest
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients import contacts, importer
-from clientplus_core.clients.importer import Table, guess_mapping, read_table, run_import
+from clientplus_core.clients.import_mapping import guess_mapping
+from clientplus_core.clients.importer import run_import
+from clientplus_core.clients.sheets import Table, read_table
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
 from tests.conftest import VALID_INNS

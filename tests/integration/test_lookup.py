@@ -11,7 +11,7 @@ import pytest
 
 from clientplus_core.base.errors import AccessDenied
 from clientplus_core.clients import cards as clients
-from clientplus_core.requisites import dadata, lookup
+from clientplus_core.requisites import dadata, lookup, refresh
 from clientplus_core.requisites.dadata import (
     DadataClient,
     DadataConfig,
@@ -305,7 +305,7 @@ def portfolio(store: Store, actor: Actor) -> dict[str, dict[str, Any]]:
 def test_refresh_summarises_changes_and_flags_without_writing_them(store, actor, fake, svc,
                                                                    portfolio):
     ticks: list[tuple[int, int]] = []
-    report = lookup.refresh(store, actor, client=svc, progress=lambda d, t: ticks.append((d, t)))
+    report = refresh.refresh(store, actor, client=svc, progress=lambda d, t: ticks.append((d, t)))
     assert (report.total, report.checked, report.requested) == (4, 4, 4)
     assert report.finished and report.stopped_reason is None
     assert ticks[-1] == (4, 4)
@@ -324,8 +324,8 @@ def test_refresh_summarises_changes_and_flags_without_writing_them(store, actor,
 
 
 def test_applied_changes_land_in_the_card_and_its_history(store, actor, svc, portfolio):
-    report = lookup.refresh(store, actor, client=svc)
-    lookup.apply_changes(store, actor, report)
+    report = refresh.refresh(store, actor, client=svc)
+    refresh.apply_changes(store, actor, report)
     legal = portfolio["legal"]["id"]
     card = clients.get(store, actor, legal)
     assert card["director_name"] == "Иванов Иван Иванович"
@@ -336,16 +336,16 @@ def test_applied_changes_land_in_the_card_and_its_history(store, actor, svc, por
     assert history[0]["diff"]["director_name"] == ["Старый Директор", "Иванов Иван Иванович"]
     # a second check finds nothing left to change; answers fetched within the last
     # hours are reused, so only the INN the register did not know is asked again
-    again = lookup.refresh(store, actor, client=svc)
+    again = refresh.refresh(store, actor, client=svc)
     assert again.changed == [] and again.requested == 1
 
 
 def test_refresh_with_apply_skips_a_card_edited_since_the_check(store, actor, svc, portfolio):
-    report = lookup.refresh(store, actor, client=svc)
+    report = refresh.refresh(store, actor, client=svc)
     legal = portfolio["legal"]["id"]
     clients.update(store, actor, legal, {"notes": "правка"},
                    clients.get(store, actor, legal)["version"])
-    lookup.apply_changes(store, actor, report)
+    refresh.apply_changes(store, actor, report)
     assert [cid for cid, _ in report.skipped] == [legal]
     assert clients.get(store, actor, legal)["director_name"] == "Старый Директор"
 
@@ -353,17 +353,17 @@ def test_refresh_with_apply_skips_a_card_edited_since_the_check(store, actor, sv
 def test_refresh_stops_at_the_daily_limit_and_resumes_the_next_day(store, actor, fake,
                                                                    portfolio):
     svc = client_for(fake, limit=2)
-    first = lookup.refresh(store, actor, client=svc)
+    first = refresh.refresh(store, actor, client=svc)
     assert first.stopped_reason == "limit" and not first.finished
     assert (first.checked, first.requested) == (2, 2)
     with store.read() as conn:
         run = conn.execute("SELECT * FROM lookup_refresh").fetchone()
     assert run["last_client_id"] == portfolio["ip"]["id"] and run["finished_at"] is None
-    assert lookup.last_run(store, actor).checked == 2
+    assert refresh.last_run(store, actor).checked == 2
     # the next (Moscow) day the counter starts again
     with store.write() as conn:
         conn.execute("UPDATE lookup_usage SET day = '2000-01-01'")
-    second = lookup.refresh(store, actor, client=svc)
+    second = refresh.refresh(store, actor, client=svc)
     assert second.finished and second.checked == 4 and second.requested == 2
     assert [b["query"] for _, b, _ in fake.requests] == [LEGAL_INN, IP_INN, DEAD_INN,
                                                          UNKNOWN_INN]
@@ -377,16 +377,16 @@ def test_refresh_stops_at_the_daily_limit_and_resumes_the_next_day(store, actor,
 def test_refresh_can_be_stopped_and_continues_where_it_stopped(store, actor, fake, svc,
                                                                portfolio):
     calls = iter([False, True])
-    report = lookup.refresh(store, actor, client=svc, should_stop=lambda: next(calls, True))
+    report = refresh.refresh(store, actor, client=svc, should_stop=lambda: next(calls, True))
     assert report.stopped_reason == "stop" and report.checked == 1
-    report = lookup.refresh(store, actor, client=svc)
+    report = refresh.refresh(store, actor, client=svc)
     assert report.finished and report.checked == 4 and fake.count() == 4
 
 
 def test_a_service_failure_stops_the_refresh_with_its_message(store, actor, fake, svc,
                                                               portfolio):
     fake.mode = 500
-    report = lookup.refresh(store, actor, client=svc)
+    report = refresh.refresh(store, actor, client=svc)
     assert report.stopped_reason == "error"
     assert report.error == "сервис DaData недоступен (код 500)"
     assert report.checked == 0
@@ -395,16 +395,16 @@ def test_a_service_failure_stops_the_refresh_with_its_message(store, actor, fake
 def test_refresh_by_tag_or_by_a_saved_segment(store, actor, svc, portfolio):
     from clientplus_core.analytics import segments
 
-    report = lookup.refresh(store, actor, "tag:ключевой", client=svc)
+    report = refresh.refresh(store, actor, "tag:ключевой", client=svc)
     assert report.total == 2 and report.scope == "tag:ключевой"
     segments.save(store, actor, "Ключевые", {"tag": ["ключевой"]})
-    seg = lookup.refresh(store, actor, "segment:Ключевые", client=svc)
+    seg = refresh.refresh(store, actor, "segment:Ключевые", client=svc)
     assert seg.total == 2 and seg.scope == "segment:Ключевые"
     with pytest.raises(lookup.UserError, match="не найден"):
-        lookup.refresh(store, actor, "segment:VIP", client=svc)
+        refresh.refresh(store, actor, "segment:VIP", client=svc)
 
 
 def test_a_manager_may_not_run_the_refresh(store, actor, svc):
     manager = users.create(store, "manager1", "Мария", "manager")
     with pytest.raises(AccessDenied):
-        lookup.refresh(store, manager, client=svc)
+        refresh.refresh(store, manager, client=svc)

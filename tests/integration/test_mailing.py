@@ -11,7 +11,7 @@ import pytest
 
 from clientplus_core import sales
 from clientplus_core.base.errors import AccessDenied, NotFound, UserError, ValidationError
-from clientplus_core.outreach import consent, mailing, smtp
+from clientplus_core.outreach import consent, mailing, sending, smtp
 from clientplus_core.records import settings
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
@@ -52,7 +52,7 @@ def test_each_recipient_gets_one_personal_message_with_the_right_headers(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
     m = _new(store, actor, w, body_html="<p>Уважаемый {{ client.name }}</p>")
     seen: list[tuple[int, int]] = []
-    result = mailing.send(store, actor, m["id"], progress=lambda d, t, r: seen.append((d, t)))
+    result = sending.send(store, actor, m["id"], progress=lambda d, t, r: seen.append((d, t)))
     assert result["interrupted"] == ""
     assert (result["sent"], result["skipped"], result["failed"]) == (3, 1, 0)
     assert seen[-1] == (4, 4)
@@ -89,7 +89,7 @@ def test_each_recipient_gets_one_personal_message_with_the_right_headers(
 def test_a_sent_mailing_appears_in_each_clients_contact_history(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
     m = _new(store, actor, w)
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     hist = sales.contact_history(store, actor, client_id=w.alpha)
     mails = [h for h in hist if h["channel"] == "email"]
     assert len(mails) == 2  # the client's address and its contact's
@@ -107,7 +107,7 @@ def test_a_server_refusing_some_recipients_logs_its_answer_and_sends_the_rest(
     with LoopbackSmtp(refuse={"petrov@alpha.ru"}) as srv:
         smtp.save_settings(store, actor, srv.settings())
         m = _new(store, actor, w)
-        result = mailing.send(store, actor, m["id"])
+        result = sending.send(store, actor, m["id"])
         assert sorted(srv.recipients()) == ["alpha@alpha.ru", "beta@beta.ru"]
     assert (result["sent"], result["failed"]) == (2, 1)
     row = next(r for r in mailing.log(store, actor, m["id"]) if r["email"] == "petrov@alpha.ru")
@@ -121,23 +121,23 @@ def test_a_dropped_connection_resumes_with_each_remaining_recipient_exactly_once
     m = _new(store, actor, w)
     with LoopbackSmtp(drop_after=1) as first:
         smtp.save_settings(store, actor, first.settings())
-        result = mailing.send(store, actor, m["id"])
+        result = sending.send(store, actor, m["id"])
         got_first = first.recipients()
     assert len(got_first) == 1 and result["sent"] == 1
     assert "прервано" in result["interrupted"]
     assert mailing.get(store, actor, m["id"])["status"] == "interrupted"
     with pytest.raises(UserError, match="уже начата"):
-        mailing.send(store, actor, m["id"])  # without resume: refused, nobody mailed twice
+        sending.send(store, actor, m["id"])  # without resume: refused, nobody mailed twice
     with LoopbackSmtp() as second:
         smtp.save_settings(store, actor, second.settings())
-        again = mailing.send(store, actor, m["id"], resume=True)
+        again = sending.send(store, actor, m["id"], resume=True)
         got_second = second.recipients()
     everyone = Counter(got_first + got_second)
     assert everyone == Counter({"alpha@alpha.ru": 1, "petrov@alpha.ru": 1, "beta@beta.ru": 1})
     assert again["interrupted"] == "" and again["sent"] == 3
     assert mailing.get(store, actor, m["id"])["status"] == "done"
     with pytest.raises(UserError, match="уже отправлена"):
-        mailing.send(store, actor, m["id"], resume=True)
+        sending.send(store, actor, m["id"], resume=True)
 
 
 def test_a_break_after_the_body_was_handed_over_is_never_sent_again(
@@ -145,13 +145,13 @@ def test_a_break_after_the_body_was_handed_over_is_never_sent_again(
     m = _new(store, actor, w)
     with LoopbackSmtp(drop_in_data=1) as first:  # takes the 2nd body, then hangs up
         smtp.save_settings(store, actor, first.settings())
-        result = mailing.send(store, actor, m["id"])
+        result = sending.send(store, actor, m["id"])
         got_first = first.recipients()
     assert len(got_first) == 2 and result["sent"] == 1 and result["sending"] == 1
     uncertain = got_first[1]
     with LoopbackSmtp() as second:
         smtp.save_settings(store, actor, second.settings())
-        mailing.send(store, actor, m["id"], resume=True)
+        sending.send(store, actor, m["id"], resume=True)
         got_second = second.recipients()
     assert uncertain not in got_second
     assert Counter(got_first + got_second) == Counter(
@@ -175,10 +175,10 @@ def test_a_crash_between_the_smtp_answer_and_the_log_does_not_duplicate(
 
     monkeypatch.setattr(smtp, "send", crashing)
     with pytest.raises(KeyboardInterrupt):
-        mailing.send(store, actor, m["id"])
+        sending.send(store, actor, m["id"])
     monkeypatch.setattr(smtp, "send", real)
     assert mailing.get(store, actor, m["id"])["status"] == "sending"
-    mailing.send(store, actor, m["id"], resume=True)
+    sending.send(store, actor, m["id"], resume=True)
     assert Counter(server.recipients()) == Counter(
         {"alpha@alpha.ru": 1, "petrov@alpha.ru": 1, "beta@beta.ru": 1})
 
@@ -202,7 +202,7 @@ def test_unknown_fields_and_syntax_errors_are_refused_before_anything_is_sent(
     with store.write() as conn:
         conn.execute("UPDATE mailings SET body_text = '{{ sale.nope }}' WHERE id = ?", (m["id"],))
     with pytest.raises(ValidationError, match="sale.nope"):
-        mailing.send(store, actor, m["id"])
+        sending.send(store, actor, m["id"])
     assert server.received == [] and mailing.log(store, actor, m["id"]) == []
 
 
@@ -215,7 +215,7 @@ def test_attachments_arrive_and_a_too_large_file_is_refused_with_its_size(
         mailing.add_attachment(store, actor, m["id"], "видео.bin", b"x" * (2 * 1024 * 1024))
     assert "«видео.bin»: 2,0 МБ" in str(err.value)
     assert [a["name"] for a in mailing.get(store, actor, m["id"])["attachments"]] == ["прайс.txt"]
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     for msg in server.messages:
         atts = [(a.get_filename(), a.get_content()) for a in msg.iter_attachments()]
         assert atts == [("прайс.txt", "Цены 2026")]
@@ -224,7 +224,7 @@ def test_attachments_arrive_and_a_too_large_file_is_refused_with_its_size(
 def test_the_invoice_of_each_recipients_sale_is_attached(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
     m = _new(store, actor, w, attach_invoice=True)
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     msgs = _by_to(server)
     alpha_num = sales.get(store, actor, w.alpha_sale)["number"]
     for addr, num in (("alpha@alpha.ru", alpha_num), ("petrov@alpha.ru", alpha_num)):
@@ -249,7 +249,7 @@ def test_the_rate_limit_spaces_messages(store: Store, actor: Actor, w: MailWorld
         now["t"] += s
 
     m = _new(store, actor, w)
-    mailing.send(store, actor, m["id"], sleep=sleep, clock=lambda: now["t"])
+    sending.send(store, actor, m["id"], sleep=sleep, clock=lambda: now["t"])
     assert len(server.received) == 3
     assert waits == [2.0, 2.0]
 
@@ -289,19 +289,19 @@ def test_html_escapes_client_data(store: Store, actor: Actor, w: MailWorld) -> N
 def test_unsubscribe_records_an_opt_out_and_the_next_mailing_skips_the_address(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
     m = _new(store, actor, w)
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     token = next(r["token"] for r in mailing.log(store, actor, m["id"])
                  if r["email"] == "beta@beta.ru")
-    got = mailing.unsubscribe(store, f"Re: unsubscribe {token}")
+    got = sending.unsubscribe(store, f"Re: unsubscribe {token}")
     assert got["email"] == "beta@beta.ru"
     with store.read() as conn:
         assert not consent.is_allowed(conn, "email", "beta@beta.ru")
     with pytest.raises(NotFound):
-        mailing.unsubscribe(store, "unsubscribe " + "f" * 20)
+        sending.unsubscribe(store, "unsubscribe " + "f" * 20)
     with pytest.raises(ValidationError):
-        mailing.unsubscribe(store, "hello")
+        sending.unsubscribe(store, "hello")
     m2 = _new(store, actor, w)
-    mailing.send(store, actor, m2["id"])
+    sending.send(store, actor, m2["id"])
     assert Counter(server.recipients())["beta@beta.ru"] == 1
 
 
@@ -318,7 +318,7 @@ def test_a_manager_mails_only_own_clients_checked_again_at_send_time(
         mailing.get(store, w.m2, m["id"])
     # the m2 client slipped into the queue (e.g. reassigned since): skipped at send time
     m3 = mailing.create(store, w.m1, {"subject": "Привет", "body_text": "текст"})
-    result = mailing.send(store, w.m1, m3["id"], recipients_override=[
+    result = sending.send(store, w.m1, m3["id"], recipients_override=[
         mailing.Target(w.alpha, None, "alpha@alpha.ru", "Альфа"),
         mailing.Target(w.beta, None, "beta@beta.ru", "Бета")])
     assert server.recipients() == ["alpha@alpha.ru"] and result["skipped"] == 1
@@ -343,7 +343,7 @@ def test_the_log_exports_to_excel(store: Store, actor: Actor, w: MailWorld,
     import openpyxl
 
     m = _new(store, actor, w)
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     wb = openpyxl.load_workbook(io.BytesIO(mailing.export_log(store, actor, m["id"])))
     rows = list(wb.active.iter_rows(values_only=True))
     assert list(rows[0]) == mailing.LOG_HEADERS
@@ -355,14 +355,14 @@ def test_the_log_exports_to_excel(store: Store, actor: Actor, w: MailWorld,
 def test_no_smtp_settings_is_a_clear_error(store: Store, actor: Actor, w: MailWorld) -> None:
     m = _new(store, actor, w)
     with pytest.raises(UserError, match="Почта не настроена"):
-        mailing.send(store, actor, m["id"])
+        sending.send(store, actor, m["id"])
     assert mailing.get(store, actor, m["id"])["status"] == "draft"
 
 
 def test_an_unsubscribe_field_in_the_text_is_not_added_twice(
         store: Store, actor: Actor, w: MailWorld, server: LoopbackSmtp) -> None:
     m = _new(store, actor, w, body_text="Привет!\n{{ unsubscribe }}\nПодпись")
-    mailing.send(store, actor, m["id"])
+    sending.send(store, actor, m["id"])
     for msg in server.messages:
         text = msg.get_body(("plain",)).get_content()
         assert text.count("Чтобы отписаться") == 1

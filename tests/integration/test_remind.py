@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from clientplus_cli import main as cli
-from clientplus_core.organizer import tasks
+from clientplus_core.organizer import task_time, tasks
 from clientplus_core.records import settings
 from clientplus_core.team import audit, users
 
@@ -74,7 +74,7 @@ def world(store, actor):
     kuz = users.create(store, "kuz", "Кузнецова Мария", "manager", "kuz@example.ru")
     nomail = users.create(store, "nomail", "Без Почты", "manager")
     users.create(store, "idle", "Без Задач", "manager", "idle@example.ru")
-    today = tasks.local_today(store)
+    today = task_time.local_today(store)
     for who, title, days, tm in (
             (smirnov, "Позвонить в ООО «Ромашка»", -1, "10:00"),
             (smirnov, "Отправить коммерческое предложение", 0, "23:58"),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from clientplus_core import demo, sales
+from clientplus_core.demo import sales as demo_sales
 from clientplus_core.sales import money
 from clientplus_core.search import index as search
 from clientplus_core.store.db import Store
@@ -183,7 +184,7 @@ def test_an_interrupted_bulk_load_is_healed_and_the_register_still_answers(tmp_p
     demo.generate(store, 20, seed=2, anchor=ANCHOR, with_files=False)
     demo.generate_sales(store, 30, seed=2, anchor=ANCHOR)
     with store.write() as conn:                       # as if killed in the middle of a load
-        demo._drop_secondary_indexes(conn, demo._BULK_TABLES)
+        demo_sales._drop_secondary_indexes(conn, demo_sales._BULK_TABLES)
     admin = users.ensure_local_admin(store)
     assert sales.list_sales(store, admin, sales.SaleFilter(statuses=[1])).total >= 0
     assert sales.list_sales(store, admin).total == 30

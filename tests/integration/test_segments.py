@@ -267,14 +267,14 @@ def test_a_field_whose_type_changed_does_not_block_saving_the_rest(store, actor,
 
 def test_custom_fields_are_imported_by_their_labels_and_checked_by_type(store, actor,
                                                                         world) -> None:
-    from clientplus_core.clients import importer
+    from clientplus_core.clients import import_mapping, importer, sheets
 
     csv = ("Наименование;Отрасль;Численность сотрудников\n"
            "ООО «Новый»;торговля;12\n"
            "ООО «Кривой»;Космос;5\n").encode()
-    table = importer.read_table(csv, "c.csv")
+    table = sheets.read_table(csv, "c.csv")
     custom = cf.list_fields(store, "client")
-    mapping = importer.guess_mapping(table.headers, custom)
+    mapping = import_mapping.guess_mapping(table.headers, custom)
     assert mapping == {"Наименование": "name", "Отрасль": "extra.industry",
                        "Численность сотрудников": "extra.headcount"}
     report = importer.run_import(store, actor, table, mapping)

@@ -10,7 +10,7 @@ import pytest
 from clientplus_core import sales
 from clientplus_core.base.errors import ConflictError, NotFound, UserError, ValidationError
 from clientplus_core.clients import cards as clients
-from clientplus_core.organizer import tasks
+from clientplus_core.organizer import reminders, task_time, tasks
 from clientplus_core.records import settings
 from clientplus_core.team import audit, users
 
@@ -48,9 +48,9 @@ def test_the_time_zone_comes_from_settings(store, actor):
     assert t["due_text"] == "11.03.2026 01:30"
     assert tasks.list_tasks(store, actor, "today", NOW) == []
     with pytest.raises(ValidationError) as exc:
-        tasks.set_timezone(store, actor, "Mars/Olympus")
+        task_time.set_timezone(store, actor, "Mars/Olympus")
     assert set(exc.value.errors) == {"timezone"}
-    assert tasks.set_timezone(store, actor, "Europe/Moscow") == "Europe/Moscow"
+    assert task_time.set_timezone(store, actor, "Europe/Moscow") == "Europe/Moscow"
     assert tasks.list_tasks(store, actor, "today", NOW)
     settings.put(store, actor, "timezone", "Mars/Olympus")   # a bad value stored by hand
     with pytest.raises(UserError, match="timezone"):
@@ -281,20 +281,20 @@ def test_digests_list_due_and_overdue_tasks_per_user_with_an_email(store, actor)
     _task(store, actor, "Отправить КП", "2026-03-10", "18:00", assignee_id=m1.id)
     _task(store, actor, "Через неделю", "2026-03-17", assignee_id=m1.id)
     _task(store, actor, "Некому слать", "2026-03-10", assignee_id=m2.id)
-    ds = tasks.digests(store, actor, NOW)
+    ds = reminders.digests(store, actor, NOW)
     assert [(d.login, d.email) for d in ds] == [("m1", "smirnov@example.com")]
     d = ds[0]
     assert (_titles(d.overdue), _titles(d.today)) == (["Позвонить в «Ромашку»"],
                                                       ["Отправить КП"])
-    subject, text = tasks.digest_text(d, date(2026, 3, 10))
+    subject, text = reminders.digest_text(d, date(2026, 3, 10))
     assert subject == "ClientPlus: задачи на 10.03.2026 — 2 (просрочено: 1)"
     assert "Здравствуйте, Смирнов Алексей!" in text
     assert "09.03.2026 10:00 — Позвонить в «Ромашку»; высокий приоритет" in text
     assert text.index("Просрочено (1)") < text.index("На сегодня (1)")
     assert "Через неделю" not in text
     # a manager gets only their own digest
-    assert [d.login for d in tasks.digests(store, m1, NOW)] == ["m1"]
-    assert tasks.digests(store, m2, NOW) == []
+    assert [d.login for d in reminders.digests(store, m1, NOW)] == ["m1"]
+    assert reminders.digests(store, m2, NOW) == []
 
 
 def test_export_has_the_shown_columns(store, actor, make_client):

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from clientplus_core.outreach import mailing, smtp
+from clientplus_core.outreach import mailing, sending, smtp
 from clientplus_core.records import settings
 from tests.smtp_server import LoopbackSmtp, seed_mailing_world
 
@@ -66,7 +66,7 @@ def test_an_interrupted_mailing_continues(open_app, store, actor, world):
                                       "body_text": "Текст"})
     with LoopbackSmtp(drop_after=1) as first:
         smtp.save_settings(store, actor, first.settings())
-        mailing.send(store, actor, m["id"])
+        sending.send(store, actor, m["id"])
         got = first.recipients()
     at = open_app(PAGE, state={"mail.pick": m["id"]})
     at.run()
@@ -144,7 +144,7 @@ def test_unsubscribe_box_records_the_opt_out(open_app, store, actor, world):
     m = mailing.create(store, actor, {"book_id": world.book, "subject": "Т", "body_text": "x"})
     with LoopbackSmtp() as srv:
         smtp.save_settings(store, actor, srv.settings())
-        mailing.send(store, actor, m["id"])
+        sending.send(store, actor, m["id"])
     token = next(r["token"] for r in mailing.log(store, actor, m["id"])
                  if r["email"] == "beta@beta.ru")
     at = open_app(PAGE)

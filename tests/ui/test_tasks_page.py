@@ -9,13 +9,13 @@ from datetime import timedelta
 import openpyxl
 
 from clientplus_core import sales
-from clientplus_core.organizer import tasks
+from clientplus_core.organizer import task_time, tasks
 
 from .helpers import everything, press, shown
 
 
 def _today(store):
-    return tasks.local_today(store)
+    return task_time.local_today(store)
 
 
 def _make(store, actor, title, days=0, tm="23:58", **extra):

@@ -9,16 +9,9 @@ import openpyxl
 import pytest
 
 from clientplus_core.base.errors import UserError
-from clientplus_core.clients.importer import (
-    FormulaCell,
-    ImportReport,
-    RowError,
-    convert_cell,
-    detect_delimiter,
-    guess_mapping,
-    read_table,
-    targets,
-)
+from clientplus_core.clients.import_mapping import guess_mapping, targets
+from clientplus_core.clients.importer import ImportReport, RowError
+from clientplus_core.clients.sheets import FormulaCell, convert_cell, detect_delimiter, read_table
 
 # --- guess_mapping ---------------------------------------------------------------
 

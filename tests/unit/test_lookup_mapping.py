@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clientplus_core.requisites import dadata, lookup
+from clientplus_core.requisites import dadata, lookup, registry
 
 from ..fake_dadata import ADDRESSES, BANKS, BIK, BRANCH, DEAD, HEAD, INDEX, IP, POSTAL_UNITS
 
@@ -44,20 +44,20 @@ def test_an_overlong_name_is_cut_to_the_field_length() -> None:
 
 
 def test_the_head_office_comes_first_even_when_the_branch_is_listed_first() -> None:
-    result = lookup._party_result("7707083893", [BRANCH, HEAD], "2025-01-01T00:00:00+00:00",
-                                  False)
+    result = lookup.party_result("7707083893", [BRANCH, HEAD], "2025-01-01T00:00:00+00:00",
+                                 False)
     assert result.fields["kpp"] == "773601001"
     assert [b.is_head for b in result.branches] == [True, False]
 
 
 def test_liquidation_gives_a_dated_warning_and_activity_none() -> None:
-    result = lookup._party_result("7736207543", [DEAD], "2025-01-01T00:00:00+00:00", False)
+    result = lookup.party_result("7736207543", [DEAD], "2025-01-01T00:00:00+00:00", False)
     assert result.warning == ("Внимание: организация — ликвидирована 05.03.2021. "
                               "Проверьте, прежде чем заключать сделку.")
-    assert lookup.status_warning("ACTIVE") is None
-    assert lookup.status_warning("BANKRUPT", "ip", lang="en") == (
+    assert registry.status_warning("ACTIVE") is None
+    assert registry.status_warning("BANKRUPT", "ip", lang="en") == (
         "Warning: the entrepreneur is bankrupt. Check before doing business.")
-    assert lookup.status_label("LIQUIDATED", "ip") == "деятельность прекращена"
+    assert registry.status_label("LIQUIDATED", "ip") == "деятельность прекращена"
 
 
 def test_a_bank_maps_name_city_and_accounts() -> None:
