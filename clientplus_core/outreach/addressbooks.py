@@ -42,6 +42,7 @@ from clientplus_core.outreach.criteria import (
     sale_condition,
     today,
 )
+from clientplus_core.records.visibility import visible_clients
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, client_scope, require
@@ -242,19 +243,6 @@ def refresh_snapshot(store: Store, actor: Actor, book_id: int) -> int:
         audit.record(conn, actor, "addressbook.refresh", "address_book", book_id, None,
                      f"{book['name']}: {len(ids)} клиент(ов)")
     return len(ids)
-
-
-def visible_clients(conn: sqlite3.Connection, actor: Actor, ids: Iterable[int]) -> list[int]:
-    """The ids among ``ids`` of live clients ``actor`` may see, sorted."""
-    scope, args = client_scope(actor)
-    wanted = sorted({int(i) for i in ids})
-    out: list[int] = []
-    for k in range(0, len(wanted), 900):
-        chunk = wanted[k:k + 900]
-        out += [r[0] for r in conn.execute(
-            f"SELECT c.id FROM clients c WHERE c.id IN ({','.join('?' * len(chunk))}) AND"
-            f" c.deleted_at IS NULL AND {scope}", [*chunk, *args])]
-    return out
 
 
 def set_manual(store: Store, actor: Actor, book_id: int, client_ids: Iterable[int],

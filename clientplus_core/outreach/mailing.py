@@ -28,9 +28,10 @@ from clientplus_core.outreach.mail_templates import (
     validate,
 )
 from clientplus_core.records import settings
+from clientplus_core.records.visibility import check_visible
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
-from clientplus_core.team.access import Actor, client_scope, require
+from clientplus_core.team.access import Actor, require
 
 STATUSES = {"draft": ("Черновик", "Draft"), "sending": ("Отправляется", "Sending"),
             "interrupted": ("Прервана", "Interrupted"), "done": ("Отправлена", "Sent")}
@@ -358,7 +359,7 @@ def preview(store: Store, actor: Actor, mailing_id: int,
     cfg = smtp.config_from(settings.get(store, "smtp") or {}, password="")
     token = rec.get("token") or "0" * 20
     with store.read() as conn:
-        client_visible(conn, actor, int(rec["client_id"]))
+        check_visible(conn, actor, int(rec["client_id"]))
         ctx = recipient_context(conn, actor, rec, token, cfg.from_address or "noreply@example.ru")
         names = [a["name"] for a in m["attachments"]]
     subject, text, html = render(texts, ctx, cfg.from_address or "noreply@example.ru", token)
@@ -367,15 +368,6 @@ def preview(store: Store, actor: Actor, mailing_id: int,
                      "(у получателя нет продажи — счёт не прикладывается)")
     return {"to": rec["email"], "name": rec.get("name", ""), "subject": subject, "text": text,
             "html": html, "attachments": names}
-
-
-def client_visible(conn: sqlite3.Connection, actor: Actor, client_id: int) -> bool:
-    cond, args = client_scope(actor)
-    row = conn.execute(f"SELECT 1 FROM clients c WHERE c.id = ? AND c.deleted_at IS NULL"
-                       f" AND {cond}", [client_id, *args]).fetchone()
-    if row is None:
-        raise NotFound(f"Клиент №{client_id} не найден")
-    return True
 
 
 def reply_address(store: Store, actor: Actor, cfg: smtp.SmtpConfig) -> str:

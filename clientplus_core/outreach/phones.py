@@ -26,6 +26,7 @@ from typing import IO
 import phonenumbers
 
 from clientplus_core.outreach import addressbooks
+from clientplus_core.records import visibility
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, require
 
@@ -191,7 +192,7 @@ def for_clients(store: Store, actor: Actor, ids: Iterable[int], mobile_only: boo
     """A phone list of given clients, narrowed to the actor's scope."""
     require(actor, "phones.export")
     with store.read() as conn:
-        visible = addressbooks.visible_clients(conn, actor, ids)
+        visible = visibility.visible_clients(conn, actor, ids)
     return build(store, visible, mobile_only)
 
 

@@ -42,7 +42,6 @@ from clientplus_core.outreach.mailing import (
     RecipientLike,
     attachment_files,
     book_recipients,
-    client_visible,
     get,
     megabytes,
     recipient_counts,
@@ -51,6 +50,7 @@ from clientplus_core.outreach.mailing import (
     visible_mailing,
 )
 from clientplus_core.records import settings
+from clientplus_core.records.visibility import check_visible
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -111,7 +111,7 @@ def _set_mailing(conn: sqlite3.Connection, mailing_id: int, **values: Any) -> No
 def _skip_reason(conn: sqlite3.Connection, actor: Actor, rec: Mapping[str, Any]) -> str:
     """Why a queued recipient must not get the message now ('' if it may)."""
     try:
-        client_visible(conn, actor, int(rec["client_id"]))
+        check_visible(conn, actor, int(rec["client_id"]))
     except NotFound:
         return "клиент недоступен отправителю (не его клиент или удалён)"
     try:

@@ -8,6 +8,7 @@ so all of them check through here.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 from clientplus_core.base.errors import NotFound
 from clientplus_core.team.access import Actor, client_scope
@@ -28,3 +29,16 @@ def visible_client(conn: sqlite3.Connection, actor: Actor, client_id: int,
 def check_visible(conn: sqlite3.Connection, actor: Actor, client_id: int) -> sqlite3.Row:
     """The live client row if visible to ``actor``; NotFound otherwise."""
     return visible_client(conn, actor, client_id)
+
+
+def visible_clients(conn: sqlite3.Connection, actor: Actor, ids: Iterable[int]) -> list[int]:
+    """The ids among ``ids`` of live clients ``actor`` may see, sorted."""
+    scope, args = client_scope(actor)
+    wanted = sorted({int(i) for i in ids})
+    out: list[int] = []
+    for k in range(0, len(wanted), 900):
+        chunk = wanted[k:k + 900]
+        out += [r[0] for r in conn.execute(
+            f"SELECT c.id FROM clients c WHERE c.id IN ({','.join('?' * len(chunk))}) AND"
+            f" c.deleted_at IS NULL AND {scope}", [*chunk, *args])]
+    return out
