@@ -33,14 +33,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_common import Row, pct, timed  # noqa: E402
 
 from clientplus_core import demo  # noqa: E402
 from clientplus_core.clients import cards as clients  # noqa: E402
@@ -56,33 +57,6 @@ RESULTS = ROOT / "bench" / "results"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "clientplus-bench"
 SEED = 42
 META = "bench-meta.json"
-
-
-@dataclass
-class Row:
-    """One line of the report. Times in ms; for whole-run steps ``p50`` holds the value."""
-
-    metric: str
-    n: int
-    p50: float | None
-    p95: float | None
-    target: str
-    baseline: float | None = None
-    ratio: float | None = None
-    ok: bool | None = None
-    note: str = ""
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of ``values``."""
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
 
 
 # --- child processes ---------------------------------------------------------------------

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 try:
-    from bench import Row, pct  # type: ignore[import-not-found]
+    from bench_common import Row, pct  # type: ignore[import-not-found]
 except ImportError:  # standalone, from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench import Row, pct  # type: ignore[import-not-found]
+    from bench_common import Row, pct  # type: ignore[import-not-found]
 
 from clientplus_core.outreach import mailing, sending, smtp
 from clientplus_core.records import settings

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import Row, pct, timed  # type: ignore[import-not-found]
+from bench_common import Row, pct, timed  # type: ignore[import-not-found]
+
 from clientplus_core import demo
 from clientplus_core.analytics import segments
 from clientplus_core.outreach import addressbooks as ab
