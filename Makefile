@@ -17,7 +17,7 @@ install: $(STAMP)
 
 run: install
 	$(VENV)/bin/clientplus init --demo-if-new
-	$(VENV)/bin/streamlit run app.py --server.address $(ADDR) --server.port $(PORT)
+	$(VENV)/bin/streamlit run serve.py --server.address $(ADDR) --server.port $(PORT)
 
 test: install
 	$(PY) -m pytest -q
@@ -26,7 +26,7 @@ bench: install
 	$(PY) bench/bench.py
 
 lint: install
-	$(VENV)/bin/ruff check clientplus_core clientplus_cli clientplus_ui pages app.py tests bench
+	$(VENV)/bin/ruff check clientplus_core clientplus_cli clientplus_ui pages app.py serve.py tests bench
 	$(VENV)/bin/mypy clientplus_core clientplus_cli
 
 clean:

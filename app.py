@@ -1,4 +1,5 @@
-"""ClientPlus — router and frame. Run with ``streamlit run app.py`` (or ``make run``).
+"""ClientPlus — router and frame. Run with ``streamlit run serve.py`` (or ``make run``):
+serve.py starts this script with the routes of the session cookie.
 
 The navigation is always registered (so a deep link always resolves through it,
 never through Streamlit's automatic ``pages/`` discovery); each page's own guard
@@ -8,18 +9,29 @@ are listed; before sign-in the menu is hidden.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from clientplus_core.team.access import can
 from clientplus_ui import tr
-from clientplus_ui.context import resolve_actor
+from clientplus_ui.chrome import localise_streamlit
+from clientplus_ui.context import get_store, idle_minutes, resolve_actor
+from clientplus_ui.cookie import maintain as maintain_cookie
 from clientplus_ui.i18n import language_switch
 from clientplus_ui.login import sign_out
 from clientplus_ui.widgets import search_box
 
-st.set_page_config(page_title="ClientPlus", page_icon=":material/contacts:", layout="wide")
+# The tab's icon is a file of the app (a Material or emoji icon is fetched from the internet)
+ICON = Path(__file__).resolve().parent / "clientplus_ui" / "icon.png"
+st.set_page_config(page_title="ClientPlus", page_icon=str(ICON), layout="wide")
 
 actor = resolve_actor()
+# Invisible helpers go into slots that exist on every run: an element that comes and goes
+# would shift the page's own elements, and a tab strip would jump back to its first tab.
+chrome_slot, cookie_slot = st.empty(), st.empty()
+localise_streamlit(chrome_slot)  # Streamlit's own English («Browse files», «dd.mm.yyyy»)
+maintain_cookie(get_store(), idle_minutes(get_store()), cookie_slot)  # hand over / renew / drop
 
 # menu sections, in order: (ru, en)
 SECTIONS = [("Работа", "Work"), ("Аналитика", "Analytics"), ("Маркетинг", "Marketing"),
@@ -61,10 +73,16 @@ sections[0] += [st.Page("pages/client.py", title=tr("Карточка клиен
                         icon=":material/receipt_long:", url_path="sale", visibility="hidden")]
 for section, path, ru, en, icon, url, op in PAGES:
     visible = actor is not None and (op is None or can(actor, op))
-    # The registry is the start page (served at "/").
+    # The registry is the start page, served at "/". Streamlit serves a default page
+    # only there (its own url_path answers "Page not found"), so it is registered under
+    # another name here and its own address /clients is the hidden entry below.
+    start = url == "clients"
     sections[section if visible else 0].append(
-        st.Page(path, title=tr(ru, en), icon=f":material/{icon}:", url_path=url,
-                default=url == "clients", visibility="visible" if visible else "hidden"))
+        st.Page(path, title=tr(ru, en), icon=f":material/{icon}:",
+                url_path="start" if start else url, default=start,
+                visibility="visible" if visible else "hidden"))
+sections[0].append(st.Page("pages/clients.py", title=tr("Клиенты", "Clients"),
+                           icon=":material/groups:", url_path="clients", visibility="hidden"))
 
 nav = st.navigation({tr(*SECTIONS[i]): pages for i, pages in enumerate(sections) if pages},
                     expanded=True, position="sidebar" if actor is not None else "hidden")
@@ -76,6 +94,6 @@ if actor is not None:
         reminder_badge(actor)  # due / overdue tasks: one indexed query
         st.caption(f"{actor.full_name or actor.login} · {actor.role}")
         if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
-            sign_out()
+            sign_out(get_store())
             st.rerun()
 nav.run()

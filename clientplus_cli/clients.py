@@ -32,6 +32,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(report.summary())
         for e in report.errors[:50]:
             print(f"  строка {e.row}: {e.field}: {e.message}")
+        for e in report.warnings[:50]:
+            print(f"  предупреждение, строка {e.row}: {e.field}: {e.message}")
     return 0
 
 

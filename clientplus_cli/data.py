@@ -13,29 +13,37 @@ from clientplus_core.team import users
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """Create the data folder; with ``--demo-if-new`` fill a new one with demo data and
+    print the demo users' passwords, or complete a first start that was interrupted
+    (:mod:`clientplus_core.demo.first_start`)."""
     from clientplus_core.store.config import resolve_data_dir
 
     dd = resolve_data_dir(args.data_dir)
     is_new = not dd.db_path.exists()
     store = open_store(dd)
+    plan = None
+    if args.demo_if_new:
+        from clientplus_core.demo import first_start
+
+        # the plan is written at once, so that a run killed from here on is resumed
+        plan = (first_start.begin(store, args.demo_clients) if is_new
+                else first_start.unfinished(store))
     users.ensure_local_admin(store)
     print(f"Data folder: {dd.root}")
-    if is_new and args.demo_if_new:
-        from clientplus_core import demo
-
-        print(f"First start: generating demo data ({args.demo_clients} clients)…")
-        stats = demo.generate(store, args.demo_clients, seed=42, with_files=True)
-        sales = demo.generate_sales(store, args.demo_clients * 5, seed=42)
-        print(f"Demo data: {stats}; sales: {sales.get('sales', 0)}")
-        from clientplus_core.team import auth
-
-        logins = [users.LOCAL_ADMIN_LOGIN] + [u[0] for u in demo.DEMO_USERS]
-        passwords = auth.set_demo_passwords(store, logins)
+    if plan is not None:
+        if is_new:
+            print(f"First start: generating demo data ({plan.clients} clients)…")
+        else:
+            print(f"Completing the interrupted first start (done: {', '.join(plan.done) or '—'})…")
+        added = first_start.fill(store, plan)
+        print(f"Demo data: {added['clients']} clients and {added['sales']} sales added")
+        passwords = first_start.set_passwords(store)
         print("\nDemo users (passwords are shown only now; change them on the Profile page):")
         for login, pw in passwords.items():
             role = users.get_actor(store, login).role
             print(f"  {login:10} {role:8} {pw}")
         print("Lost them? clientplus user passwd LOGIN --password NEW\n")
+        first_start.finish(store, plan)
     return 0
 
 

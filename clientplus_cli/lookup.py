@@ -25,6 +25,15 @@ _FIELD_LABELS = {
 }
 
 
+KINDS = {"legal": "юридическое лицо", "ip": "индивидуальный предприниматель",
+         "person": "физическое лицо"}
+
+
+def _value(name: str, value: object) -> str:
+    """A field as a person reads it: the kind in words, not its code."""
+    return KINDS.get(str(value), str(value)) if name == "kind" else str(value)
+
+
 def _source(fetched_at: str, from_cache: bool) -> str:
     return (f"данные от {registry.fetched_date(fetched_at)}"
             + (" (из сохранённых)" if from_cache else ""))
@@ -38,7 +47,7 @@ def cmd_inn(args: argparse.Namespace) -> int:
         return 0
     for name, value in found.fields.items():
         if value:
-            print(f"{_FIELD_LABELS.get(name, name):24} {value}")
+            print(f"{_FIELD_LABELS.get(name, name):24} {_value(name, value)}")
     print(f"{'Статус':24} {found.status_label_ru}")
     if found.registration_date:
         print(f"{'Дата регистрации':24} {registry.format_date(found.registration_date)}")

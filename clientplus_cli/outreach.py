@@ -2,12 +2,14 @@
 ``cli.build_parser``)::
 
     clientplus phones export (--segment NAME | --book NAME) -o FILE.xlsx|.csv
-                             [--mobile-only] [--user LOGIN]
+                             [--mobile-only] [--calls] [--user LOGIN]
     clientplus addressbook list [--json]
     clientplus addressbook show NAME [--skipped]
 
 ``phones export`` prints how many phones were written and how many were dropped,
 by reason (неверный номер / не мобильный / отказ / нет согласия / дубль).
+``--calls`` writes a call list: extensions («доб. 123») kept in a column ``ext``;
+without it the list is for SMS (bare numbers, extensions dropped).
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ def cmd_phones_export(args: argparse.Namespace) -> int:
     if bool(args.segment) == bool(args.book):
         raise UserError("укажите одно из: --segment НАЗВАНИЕ или --book НАЗВАНИЕ")
     store, actor = store_actor(args)
+    purpose = "calls" if getattr(args, "calls", False) else "sms"
     if args.segment:
-        result = phones.for_segment(store, actor, args.segment, args.mobile_only)
+        result = phones.for_segment(store, actor, args.segment, args.mobile_only, purpose)
     else:
         book = addressbooks.find_book(store, actor, args.book)
-        result = phones.for_book(store, actor, book["id"], args.mobile_only)
+        result = phones.for_book(store, actor, book["id"], args.mobile_only, purpose)
     n = phones.write(result, out)
     print(f"Выгружено номеров: {n} → {out}")
     summary = phones.dropped_summary(result)
@@ -81,6 +84,8 @@ def register(sub: Any) -> None:
     src.add_argument("--book", help="an address book")
     p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx|FILE.csv")
     p.add_argument("--mobile-only", action="store_true", help="only mobile numbers")
+    p.add_argument("--calls", action="store_true",
+                   help="a call list: keep extensions (column ext); default: for SMS")
     p.add_argument("--user", default=argparse.SUPPRESS,
                    help="act as this user (default: the local administrator)")
     p.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)

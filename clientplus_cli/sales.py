@@ -5,6 +5,7 @@
     clientplus export sales -o FILE.xlsx|.csv [--status S] [--from DATE] [--to DATE]
                             [--field KEY=VALUE | KEY>=VALUE | KEY<=VALUE | KEY~TEXT ...]
     clientplus doc SALE_NUMBER --template offer|invoice|contract|act|PATH.docx -o OUT.docx [--pdf]
+        (a PATH.docx template: administrator only)
     clientplus sale show SALE_NUMBER [--json]
 
 ``demo`` and ``export`` already exist: ``register`` adds ``--sales`` to the first and
@@ -92,19 +93,26 @@ def cmd_export(args: argparse.Namespace, clients_cmd: Any) -> int:
                          date_from=args.date_from, date_to=args.date_to,
                          extra=field_conditions(getattr(args, "field", None)))
     n = sales.export_sales(store, actor, f, out, fmt)
-    print(f"Выгружено сделок: {n} → {out}")
+    print(f"Выгружено продаж: {n} → {out}")
     return 0
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
     from clientplus_core import sales
+    from clientplus_core.base.errors import AccessDenied
+    from clientplus_core.clients import text_jobs
     from clientplus_core.sales import documents
+    from clientplus_core.team.access import can
 
     store, actor = store_actor(args)
     sale_id = sales.find_id(store, actor, args.number)
     template: str | bytes = args.template
     kind = None
     if args.template not in documents.KINDS:
+        # a template file is not in the register: the administrator's alone (the file is
+        # not even read for anyone else)
+        if not can(actor, "templates.manage"):
+            raise AccessDenied(documents.ADHOC_REFUSED)
         path = Path(args.template)
         if not path.exists():
             raise UserError(f"шаблон: укажите offer, invoice, contract, act или путь к .docx"
@@ -115,6 +123,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
         kind = "custom"
     name, data = documents.render(store, actor, sale_id, template, doc_date=args.date,
                                   kind=kind)
+    text_jobs.wait(store)   # the document's text, read in the background, before we exit
     out = Path(args.output) if args.output else Path(name)
     out.write_bytes(data)
     print(f"{name} → {out}")
@@ -153,7 +162,7 @@ def cmd_sale(args: argparse.Namespace) -> int:
         return 0
     fa = money.format_amount
     t = card["totals"]
-    print(f"Сделка № {card['number']} от {card['date']}: {card['title']}")
+    print(f"Продажа № {card['number']} от {card['date']}: {card['title']}")
     print(f"Клиент: {card['client']['name']} (ИНН {card['client']['inn'] or '—'})")
     print(f"Статус: {card['status']['label']}; ответственный:"
           f" {(card['owner'] or {}).get('full_name', '—')}")
@@ -200,7 +209,8 @@ def register(sub: Any) -> None:
     s.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS)
     s.add_argument("number", help="the sale's number")
     s.add_argument("--template", default="invoice",
-                   help="offer, invoice, contract, act or the path of a .docx template")
+                   help="offer, invoice, contract, act or the path of a .docx template"
+                        " (a path: administrator only)")
     s.add_argument("-o", "--output", help="where to write the .docx (default: its name)")
     s.add_argument("--date", help="the document's date (default today)")
     s.add_argument("--pdf", action="store_true", help="also a PDF (needs LibreOffice)")

@@ -10,6 +10,7 @@ from typing import Any
 from clientplus_cli.common import actor_of, print_json, store_of
 from clientplus_core.base.errors import UserError
 from clientplus_core.team import users
+from clientplus_core.team.access import role_label
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -34,7 +35,8 @@ def cmd_user(args: argparse.Namespace) -> int:
             print_json(rows)
         for u in rows if not args.json else []:
             state = "" if u["is_active"] else "  (отключён)"
-            print(f"{u['id']:>4}  {u['login']:20} {u['role']:8} {u['full_name']}{state}")
+            role = role_label(u["role"])
+            print(f"{u['id']:>4}  {u['login']:20} {role:13} {u['full_name']}{state}")
         return 0
     if args.user_cmd == "add":
         # The first administrator may be created by whoever runs the CLI on the
@@ -42,7 +44,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         acting = None if not auth.has_passwords(store) else actor_of(store, args)
         new = auth.add_user(store, acting, args.login, _password(args), args.role,
                             args.full_name or "")
-        print(f"Пользователь {new.login} ({new.role}) создан")
+        print(f"Пользователь {new.login} ({role_label(new.role)}) создан")
         return 0
     actor = actor_of(store, args)
     target = users.get_actor(store, args.login) if args.user_cmd != "activate" else None

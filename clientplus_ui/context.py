@@ -17,8 +17,9 @@ from clientplus_core.records import settings
 from clientplus_core.store.config import resolve_data_dir
 from clientplus_core.store.db import Store
 from clientplus_core.store.startup import open_store
-from clientplus_core.team import auth, users
+from clientplus_core.team import auth, sessions, users
 from clientplus_core.team.access import Actor, can
+from clientplus_ui import cookie
 from clientplus_ui.login import (
     ACTOR_KEY,
     LAST_SEEN_KEY,
@@ -33,11 +34,14 @@ from clientplus_ui.login import (
 @st.cache_resource(show_spinner=False)
 def _store(data_dir: str) -> Store:
     """One Store per data folder (it holds only paths; connections are per call).
-    Opening it also starts building the analytics copy in the background."""
+    Opening it also starts building the analytics copy in the background, and the
+    text extraction of attachments a stopped server left pending."""
     from clientplus_core.analytics import engine as analytics
+    from clientplus_core.clients import text_jobs
 
     store = open_store(data_dir)
     analytics.warm_up(store)
+    text_jobs.start(store)
     return store
 
 
@@ -83,22 +87,68 @@ def _leave_pages_folder_mode() -> None:
         st.rerun()
 
 
+def idle_minutes(store: Store) -> int:
+    """The ``session_idle_minutes`` setting (0: sessions never expire)."""
+    try:
+        return max(0, int(settings.get(store, "session_idle_minutes") or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _check_session(store: Store, actor: Actor, idle: int) -> tuple[Actor | None, bool]:
+    """This tab's actor as stored now, or None; and whether it was idle expiry.
+    A tab with a server-side session asks it (shared by the browser's tabs, ended by
+    sign-out, a password change or deactivation elsewhere); one without (the local
+    administrator, tests) keeps its own idle clock."""
+    sid = st.session_state.get(cookie.SESSION_KEY)
+    if isinstance(sid, int):
+        live = sessions.check(store, sid, idle)
+        if live is not None:
+            return live.actor, False
+        return None, sessions.end_reason(store, session_id=sid) == "idle"
+    last = st.session_state.get(LAST_SEEN_KEY) or datetime.now(UTC)
+    fresh = _refresh(store, actor)
+    if fresh is not None and auth.session_expired(last, idle):
+        return None, True
+    return fresh, False
+
+
+def _from_cookie(store: Store, idle: int) -> Actor | None:
+    """Sign this tab in with the cookie the browser connected with (a reload, a
+    bookmark, a new tab); a cookie that signs nobody in is dropped."""
+    token = cookie.token()
+    if not token or st.session_state.get(cookie.DEAD_KEY):
+        return None
+    live = sessions.lookup(store, token, idle)
+    if live is None:
+        if sessions.end_reason(store, token=token) == "idle":
+            st.session_state["auth.expired"] = True
+        cookie.forget()
+        return None
+    signed_in(live.actor, live.id)
+    cookie.restore_lang(live)
+    cookie.renew_soon()
+    return live.actor
+
+
 def resolve_actor() -> Actor | None:
     """The signed-in actor, without rendering anything: applies idle expiry and
-    deactivation, and signs in the local administrator in single-user mode."""
+    deactivation, signs in by the browser's session cookie, and signs in the local
+    administrator in single-user mode."""
     store = get_store()
+    idle = idle_minutes(store)
     actor = current_actor()
     if actor is not None:
-        idle = int(settings.get(store, "session_idle_minutes") or 0)
-        last = st.session_state.get(LAST_SEEN_KEY) or datetime.now(UTC)
-        fresh = _refresh(store, actor)
-        if fresh is None or auth.session_expired(last, idle):
-            sign_out()
-            st.session_state["auth.expired"] = fresh is not None
+        fresh, expired = _check_session(store, actor, idle)
+        if fresh is None:
+            sign_out(store)
+            st.session_state["auth.expired"] = expired
             actor = None
         else:
             actor = fresh
             signed_in(actor)
+    if actor is None:
+        actor = _from_cookie(store, idle)
     if actor is None and auth.single_user_mode(store, server_address()):
         actor = users.ensure_local_admin(store)
         signed_in(actor)

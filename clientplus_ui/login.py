@@ -1,6 +1,9 @@
 """Sign-in, first-administrator, forced password change and sign-out widgets.
 
-Only :mod:`clientplus_ui.context` calls these; they keep their own session keys.
+Only :mod:`clientplus_ui.context` and app.py call these; they keep their own
+session keys. A password sign-in starts a server-side session
+(:mod:`clientplus_core.team.sessions`) whose cookie :mod:`clientplus_ui.cookie`
+hands to the browser, so a reload or a new tab stays signed in.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import streamlit as st
 
 from clientplus_core.base.errors import UserError
 from clientplus_core.store.db import Store
-from clientplus_core.team import auth
+from clientplus_core.team import auth, sessions
 from clientplus_core.team.access import Actor
+from clientplus_ui import cookie
 from clientplus_ui.i18n import tr
 from clientplus_ui.widgets import show_error
 
@@ -20,16 +24,45 @@ ACTOR_KEY = "auth.actor"
 LAST_SEEN_KEY = "auth.last_seen"
 
 
-def signed_in(actor: Actor) -> None:
+def signed_in(actor: Actor, session_id: int | None = None) -> None:
+    """This browser tab acts as ``actor`` (in the server-side session ``session_id``,
+    when it has one)."""
     st.session_state[ACTOR_KEY] = actor
     st.session_state[LAST_SEEN_KEY] = datetime.now(UTC)
+    if session_id is not None:
+        st.session_state[cookie.SESSION_KEY] = session_id
 
 
-def sign_out() -> None:
-    """Forget everything this browser session held."""
+def start_session(store: Store, actor: Actor) -> None:
+    """After a password sign-in (or change): a new server-side session, whose cookie
+    the browser collects on the next run (:func:`clientplus_ui.cookie.maintain`)."""
+    new = sessions.create(store, actor.id)
+    signed_in(actor, new.id)
+    cookie.hand_over(new)
+
+
+def sign_out(store: Store | None = None) -> None:
+    """End this browser's server-side session (every tab of it), forget everything
+    this browser tab held, and have the browser drop the cookie."""
+    sid = st.session_state.get(cookie.SESSION_KEY)
+    if store is not None and isinstance(sid, int):
+        sessions.revoke(store, sid)
     for key in list(st.session_state.keys()):
         if key != "ui.lang":
             del st.session_state[key]
+    cookie.forget()
+
+
+def client_source() -> str:
+    """Where this sign-in comes from, for the per-source lockout: the address of the
+    browser's connection (Streamlit's ``st.context.ip_address``; not a forwarded
+    header, which anyone can forge), or ``local`` when there is none (a browser on
+    the server itself, or tests)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 — no request context (AppTest, bare mode)
+        ip = None
+    return str(ip) if ip else auth.LOCAL_SOURCE
 
 
 def login_form(store: Store) -> None:
@@ -46,11 +79,11 @@ def login_form(store: Store) -> None:
         submitted = st.form_submit_button(tr("Войти", "Sign in"), type="primary")
     if submitted:
         try:
-            actor = auth.authenticate(store, login, password)
+            actor = auth.authenticate(store, login, password, client_source())
         except UserError as exc:
             st.error(str(exc))
             return
-        signed_in(actor)
+        start_session(store, actor)
         st.rerun()
 
 
@@ -74,7 +107,7 @@ def first_admin_form(store: Store) -> None:
         except UserError as exc:
             show_error(exc)
             return
-        signed_in(actor)
+        start_session(store, actor)
         st.rerun()
 
 
@@ -97,6 +130,8 @@ def change_password_form(store: Store, actor: Actor, forced: bool = False) -> No
         except UserError as exc:
             show_error(exc)
             return
+        # the change signed every browser out; this tab goes on in a new session
+        start_session(store, actor)
         st.success(tr("Пароль изменён", "Password changed"))
         if forced:
             st.rerun()

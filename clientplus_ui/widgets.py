@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from clientplus_core.base import formats
 from clientplus_core.base.errors import (
     ConflictError,
     DuplicateWarning,
@@ -15,7 +17,7 @@ from clientplus_core.base.errors import (
     UserError,
     ValidationError,
 )
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -90,20 +92,55 @@ def search_box() -> None:
         st.switch_page("pages/search.py", query_params={"q": q})
 
 
-def fmt_dt(value: Any) -> str:
-    """ISO timestamp -> ``ДД.ММ.ГГГГ ЧЧ:ММ`` (UTC as stored)."""
-    s = str(value or "")
-    if len(s) >= 16:
-        return f"{s[8:10]}.{s[5:7]}.{s[0:4]} {s[11:16]}"
-    if len(s) >= 10:
-        return f"{s[8:10]}.{s[5:7]}.{s[0:4]}"
-    return s
+@st.cache_data(ttl=60, show_spinner=False)
+def _zone_name(data_dir: str) -> str:
+    from clientplus_core.records import settings
+    from clientplus_core.store.db import Store
+
+    try:
+        return str(settings.zone(Store(data_dir)))
+    except Exception:  # noqa: BLE001 - a database not yet created: the default zone
+        return formats.DEFAULT_ZONE
+
+
+def display_zone() -> ZoneInfo:
+    """The ``timezone`` setting every time on a page is shown in (read at most once a
+    minute; :func:`forget_zone` after changing it)."""
+    from clientplus_core.store.config import resolve_data_dir
+
+    return formats.zone(_zone_name(str(resolve_data_dir().root)))
+
+
+def forget_zone() -> None:
+    """Show times in a just-changed ``timezone`` setting from the next run on."""
+    _zone_name.clear()
+
+
+def fmt_dt(value: Any, seconds: bool = False) -> str:
+    """A stored UTC instant as ``ДД.ММ.ГГГГ ЧЧ:ММ`` in the ``timezone`` setting (a bare
+    date as ``ДД.ММ.ГГГГ``; empty for nothing)."""
+    return formats.moment(value, display_zone(), lang(), seconds=seconds)
+
+
+def fmt_day(value: Any) -> str:
+    """A date as ``06.12.2026`` (empty for nothing)."""
+    return formats.day(value, lang())
+
+
+def fmt_money(value: Any, *, sign: bool = True, whole: bool = False) -> str:
+    """An amount as the language writes it: «9 821 111,14 ₽» / «9,821,111.14 ₽»
+    (empty for nothing)."""
+    return formats.money(value, lang(), sign=sign, whole=whole)
 
 
 def client_picker(store: Any, actor: Any, key: str, preset: int | None = None,
                   label: str | None = None) -> int | None:
     """Find a client by name, INN or phone and pick it (a select box over the 50 best
-    matches of what is typed; ``preset`` preselects one). Returns the client id."""
+    matches of what is typed, best first as the search ranks them; ``preset``
+    preselects one). Returns the client id.
+
+    The typed box is the picker's only filter: the select box's own (English «No
+    results», and a fuzzy re-sort of the ranked list) is switched off."""
     from clientplus_core.clients import cards as clients
     from clientplus_core.clients.cards import ClientFilter
 
@@ -111,9 +148,9 @@ def client_picker(store: Any, actor: Any, key: str, preset: int | None = None,
     query = c1.text_input(tr("Найти клиента", "Find a client"), key=f"{key}_q",
                           placeholder=tr("Наименование, ИНН, телефон…", "Name, INN, phone…"))
     try:
-        rows = clients.list_clients(store, actor, ClientFilter(query=query or ""), page=1,
-                                    page_size=50).rows
-        options = {r["id"]: r["name"] for r in rows}
+        found = clients.list_clients(store, actor, ClientFilter(query=query or ""), page=1,
+                                     page_size=50)
+        options = {r["id"]: r["name"] for r in found.rows}
         current = preset or st.session_state.get(key)
         if current and current not in options:
             options = {current: clients.get(store, actor, int(current))["name"], **options}
@@ -122,6 +159,13 @@ def client_picker(store: Any, actor: Any, key: str, preset: int | None = None,
         return None
     if preset and st.session_state.get(key) not in options:
         st.session_state[key] = preset
+    placeholder = tr("Выберите клиента", "Choose a client")
+    if not options:
+        placeholder = tr("Ничего не найдено — измените запрос", "Nothing found — change the search")
+    elif found.total > len(found.rows):
+        total = formats.number(found.total, lang())
+        placeholder = tr(f"Выберите из {len(found.rows)} лучших (найдено {total})",
+                         f"Choose among the best {len(found.rows)} (found {total})")
     return c2.selectbox(label or tr("Клиент", "Client"), list(options), index=None,
                         format_func=lambda i: options.get(i, f"№{i}"), key=key,
-                        placeholder=tr("Выберите клиента", "Choose a client"))
+                        placeholder=placeholder, filter_mode=None, disabled=not options)

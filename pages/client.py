@@ -29,7 +29,7 @@ st.page_link("pages/clients.py", label=tr("К списку клиентов", "B
 show_flash()
 
 raw_id = st.query_params.get("id", "")
-if st.query_params.get("new") or not raw_id:
+if not raw_id:  # ?new=1 (an id, when both are given, opens that card)
     st.title(tr("Новый клиент", "New client"))
     client_form.render(store, actor, None)
     st.stop()

@@ -13,7 +13,7 @@ actor = guard()
 store = get_store()
 
 st.title(tr("Сегментация", "Segmentation"))
-st.caption(tr("Выручка — поступившие оплаты, средняя сделка — по продажам, кроме проигранных.",
+st.caption(tr("Выручка — поступившие оплаты, средняя продажа — по продажам, кроме проигранных.",
               "Revenue is payments received; the average deal excludes lost sales."))
 show_flash()
 choice = view.choose(store, actor)

@@ -4,7 +4,7 @@ and small factories. Fakes beat mocks: every test runs against a real SQLite fil
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,14 @@ VALID_INNS = ["7707083893", "7736207543", "7702070139", "7710140679", "772816897
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A fresh data folder with every migration applied."""
-    return open_store(tmp_path / "data")
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh data folder with every migration applied. Afterwards, waits for the
+    background text extraction of files the test uploaded (none outlives its test)."""
+    from clientplus_core.clients import text_jobs
+
+    s = open_store(tmp_path / "data")
+    yield s
+    text_jobs.wait(s, 60)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from typing import Any
 import polars as pl
 
 from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.textnorm import clean_line, like_contains
 from clientplus_core.records import custom_fields as cf
 from clientplus_core.sales.money import from_kop
 from clientplus_core.store.db import Store, now_iso
@@ -48,7 +49,7 @@ class Field:
     sql: str
     label_ru: str
     label_en: str
-    kind: str = "text"  # text | number | money | date
+    kind: str = "text"  # text | number | money | date | id (a record number or code)
     params: tuple[object, ...] = ()
     duck_sql: str = ""  # the expression in the analytics copy, when it differs from ``sql``
 
@@ -72,7 +73,7 @@ _SALE_FIELDS = (
     Field("sale_date", "s.date", "Дата продажи", "Sale date", "date"),
     Field("sale_month", "substr(s.date, 1, 7)", "Месяц продажи", "Sale month"),
     Field("sale_year", "substr(s.date, 1, 4)", "Год продажи", "Sale year"),
-    Field("sale_source", "s.source", "Источник сделки", "Sale source"),
+    Field("sale_source", "s.source", "Источник продажи", "Sale source"),
     Field("lost_reason", "s.lost_reason", "Причина проигрыша", "Lost reason"),
 )
 _SALE_JOINS = (" JOIN clients c ON c.id = s.client_id"
@@ -84,7 +85,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("clients", "Клиенты", "Clients",
            "clients c LEFT JOIN users u ON u.id = c.owner_id", "c.deleted_at IS NULL",
            "substr(c.created_at, 1, 10)", (
-               Field("id", "c.id", "Клиент №", "Client no.", "number"),
+               Field("id", "c.id", "Клиент №", "Client no.", "id"),
                Field("name", "c.name", "Наименование", "Name"),
                Field("kind", "c.kind", "Тип", "Kind"),
                Field("source", "c.source", "Источник", "Source"),
@@ -99,7 +100,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("sales", "Продажи", "Sales", _SALES_FROM, "s.deleted_at IS NULL AND "
            "c.deleted_at IS NULL", "s.date", (
                *_SALE_FIELDS,
-               Field("sale_id", "s.id", "Продажа №", "Sale id", "number"),
+               Field("sale_id", "s.id", "Продажа №", "Sale id", "id"),
                Field("total", "s.total_kop", "Сумма продажи", "Sale total", "money"),
                Field("paid", "s.paid_kop", "Оплачено", "Paid", "money"),
                Field("vat", "s.vat_kop", "НДС", "VAT", "money"),
@@ -179,6 +180,29 @@ class ReportSpec:
         return cls(**d)
 
 
+QUANTITY_KINDS = ("number", "money")
+"""Field kinds that are real quantities (amounts, quantities, counts, days): the only
+ones summed, averaged or given a minimum / maximum. A record number or code (kind
+``id``) is a dimension, a filter or counted distinct — «Сумма: Продажа №» is no
+figure anyone needs."""
+
+
+def is_quantity(f: Field) -> bool:
+    """Whether ``f`` may be summed, averaged, or its minimum / maximum taken."""
+    return f.kind in QUANTITY_KINDS
+
+
+def measure_names(flds: list[Field]) -> list[str]:
+    """Every measure allowed over ``flds``, in the order the builder offers them:
+    ``count``, then sum / avg / min / max of each quantity, then count-distinct of
+    every field (ids and codes included)."""
+    out = ["count"]
+    out += [f"{agg}:{f.name}" for f in flds if is_quantity(f)
+            for agg in ("sum", "avg", "min", "max")]
+    out += [f"count_distinct:{f.name}" for f in flds]
+    return out
+
+
 def fields(store: Store, entity: str) -> list[Field]:
     """The fields of ``entity``: fixed ones, then custom fields of the client (and,
     for sales-based entities, of the sale) — their keys go in as bound JSON paths."""
@@ -226,6 +250,12 @@ def _value(f: Field, value: Any) -> Any:
         except ArithmeticError:
             raise ValidationError({"value": f"{f.label_ru}: нужна сумма, а не «{value}»"}) \
                 from None
+    if f.kind == "id":
+        try:
+            return int(str(value).strip().lstrip("№").strip())
+        except ValueError:
+            raise ValidationError({"value": f"{f.label_ru}: нужен номер, а не «{value}»"}) \
+                from None
     if f.kind == "number":
         try:
             return float(str(value).replace(",", "."))
@@ -233,10 +263,6 @@ def _value(f: Field, value: Any) -> Any:
             raise ValidationError({"value": f"{f.label_ru}: нужно число, а не «{value}»"}) \
                 from None
     return str(value)
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def build_sql(store: Store, actor: Actor, spec: ReportSpec, dialect: str = "sqlite"
@@ -271,9 +297,14 @@ def build_sql(store: Store, actor: Actor, spec: ReportSpec, dialect: str = "sqli
             cols.append(("count", Field("count", "", "Количество", "Count", "number"), "count"))
             continue
         f = _field(by_name, fname, spec.entity)
-        if agg in ("sum", "avg") and f.kind not in ("number", "money"):
+        if agg in ("sum", "avg") and not is_quantity(f):
             raise ValidationError({"measures": f"«{AGGREGATES[agg][0]}» считается только по"
-                                   f" числовому полю, а «{f.label_ru}» — не число"})
+                                   f" количеству или сумме, а «{f.label_ru}» —"
+                                   f" {'номер записи' if f.kind == 'id' else 'не число'}"})
+        if agg in ("min", "max") and f.kind == "id":
+            raise ValidationError({"measures": f"«{f.label_ru}» — номер записи: по нему"
+                                   " группируют или считают уникальные, но не"
+                                   f" «{AGGREGATES[agg][0]}»"})
         sql_agg = {"count": "count({})", "count_distinct": "count(DISTINCT {})"}.get(
             agg, agg + "({})")
         select.append(sql_agg.format(expr(f)))
@@ -310,7 +341,7 @@ def build_sql(store: Store, actor: Actor, spec: ReportSpec, dialect: str = "sqli
         if arity == "one":
             wparams.append(_value(f, flt.value))
         elif arity == "like":
-            wparams.append(_like(str(flt.value or "")))
+            wparams.append(like_contains(str(flt.value or "")))
     source = ent.source
     if duck:  # the copy's view names
         source = source.replace("sale_payments p", "payments p").replace(
@@ -398,7 +429,7 @@ _HEADER_ACTOR = Actor(0, "headers", "admin")
 def save(store: Store, actor: Actor, name: str, spec: ReportSpec) -> dict[str, Any]:
     """Save (or overwrite) the actor's named report after checking it builds."""
     require(actor, "segments.manage")
-    name = " ".join(str(name or "").split())[:100]
+    name = clean_line(name)[:100]
     if not name:
         raise ValidationError({"name": "Название отчёта: обязательное поле"})
     build_sql(store, actor, spec)
@@ -434,78 +465,36 @@ def load(store: Store, actor: Actor, name: str) -> ReportSpec:
 
 # --- Excel -----------------------------------------------------------------------------
 
-_MONEY_FMT = "#,##0.00"
-_INT_FMT = "#,##0"
-_FLOAT_FMT = "#,##0.###"
-_DATE_FMT = "DD.MM.YYYY"
+def _column_format(dtype: Any) -> str | None:
+    """The writer's number format for a polars column type (money for Decimal)."""
+    if isinstance(dtype, pl.Decimal):
+        return "money"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    return None
 
 
 def frame_to_xlsx(frame: pl.DataFrame, headers: list[str], title: str = "Отчёт",
                   totals: list[str] | None = None, total_label: str = "Итого") -> bytes:
-    """A result frame as .xlsx bytes (openpyxl): bold header row, frozen panes,
-    autofilter, number formats by column type (money ``#,##0.00``), and a row
-    «Итого» (``total_label``) summing the ``totals`` columns (where a sum makes sense).
-    Text is always written as a text cell, never as a formula."""
-    import io
+    """A result frame as .xlsx bytes: bold frozen header row, autofilter, number
+    formats by column type (money ``#,##0.00``), and a row «Итого» (``total_label``)
+    summing the ``totals`` columns (where a sum makes sense).
 
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    Written by the one formula-safe writer (:func:`~clientplus_core.clients.export.
+    rows_to_xlsx`): every text, the headers included (a custom field may be
+    labelled ``=HYPERLINK(…)``), is a text cell, never a formula."""
+    from clientplus_core.clients.export import rows_to_xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Отчёт"
-    bold = Font(bold=True)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = bold
-    formats: list[str | None] = []
-    for dtype in frame.dtypes:
-        if isinstance(dtype, pl.Decimal):
-            formats.append(_MONEY_FMT)
-        elif dtype.is_integer():
-            formats.append(_INT_FMT)
-        elif dtype.is_float():
-            formats.append(_FLOAT_FMT)
-        elif dtype == pl.Date:
-            formats.append(_DATE_FMT)
-        else:
-            formats.append(None)
-    for r, row in enumerate(frame.iter_rows(), start=2):
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, str):
-                cell.value = value
-                cell.data_type = TYPE_STRING  # a text cell, never a formula
-            else:
-                cell.value = value
-            fmt = formats[c - 1]
-            if fmt and value is not None:
-                cell.number_format = fmt
-    last = frame.height + 1
+    total_row: list[object] | None = None
     if totals and frame.height:
-        tr_row = last + 1
-        ws.cell(row=tr_row, column=1, value=total_label).font = bold
+        total_row = [total_label, *[None] * (frame.width - 1)]
         for name in totals:
-            if name not in frame.columns:
-                continue
-            c = frame.columns.index(name) + 1
-            total = frame[name].sum()
-            cell = ws.cell(row=tr_row, column=c, value=total)
-            cell.font = bold
-            if formats[c - 1]:
-                cell.number_format = formats[c - 1] or "General"
-    for c, h in enumerate(headers, start=1):
-        sample = [h, *(str(v) for v in frame[frame.columns[c - 1]].head(200).to_list())]
-        ws.column_dimensions[get_column_letter(c)].width = min(max(map(len, sample)) + 2, 60)
-    ws.freeze_panes = "A2"
-    if frame.width:
-        ws.auto_filter.ref = f"A1:{get_column_letter(frame.width)}{last}"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            if name in frame.columns:
+                total_row[frame.columns.index(name)] = frame[name].sum()
+    return rows_to_xlsx(list(headers), frame.iter_rows(), sheet=title or "Отчёт",
+                        formats=[_column_format(t) for t in frame.dtypes], totals=total_row)
 
 
 CHART_TYPES: dict[str, tuple[str, str]] = {

@@ -15,7 +15,7 @@ Definitions (what the numbers mean):
   ``basis="invoiced"``: the total of sales at an ``is_invoiced`` status, dated by the
   first time they reached one (the sale's date when the log has none). By product,
   a payment is split over the sale's lines in proportion to their amounts.
-* **Debtors**: sales at an invoiced, not lost status with total > paid; the debt is
+* **Debtors** (:mod:`~clientplus_core.sales.debt`): invoiced, not lost, total > paid; the debt is
   overdue from ``overdue_from`` (first unpaid planned payment) or, without a
   schedule, from the invoice date; buckets 0–30 / 31–60 / 61–90 / 90+ days, and
   "not due yet".
@@ -36,6 +36,7 @@ import polars as pl
 
 from clientplus_core.analytics import engine as analytics
 from clientplus_core.base.errors import ValidationError
+from clientplus_core.sales import debt
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 
@@ -187,10 +188,10 @@ BASES_EN = {"paid": "by payments", "invoiced": "by invoices issued"}
 
 
 def _invoice_dates() -> str:
-    """SQL (CTE body): sale id -> invoice date for sales now at an invoiced status."""
-    return """SELECT s.id, s.owner_id, s.client_id, s.total_kop, s.paid_kop, s.overdue_from,
+    """SQL (CTE body): sale id -> invoice date for sales now at a receivable status."""
+    return f"""SELECT s.id, s.owner_id, s.client_id, s.total_kop, s.paid_kop, s.overdue_from,
        coalesce(s.invoiced_on, s.date) AS day
-FROM sales s JOIN statuses t ON t.id = s.status_id AND t.is_invoiced = 1 AND t.is_lost = 0"""
+FROM sales s JOIN statuses t ON t.id = s.status_id AND {debt.RECEIVABLE_STATUS.format(t="t")}"""
 
 
 def revenue(store: Store, actor: Actor, by: str = "month", basis: str = "paid",
@@ -276,7 +277,7 @@ def debtors(store: Store, actor: Actor, p: Period | None = None,
     cond, args = _period_on(p, "i", "day")
     sql = f"""WITH i AS ({_invoice_dates()}),
 d AS (
-    SELECT i.client_id, i.total_kop - i.paid_kop AS debt,
+    SELECT i.client_id, {debt.owed_sql("i")} AS debt,
            date_diff('day', CAST(coalesce(i.overdue_from, i.day) AS DATE), CAST(? AS DATE)) AS days
     FROM i
     WHERE i.total_kop > i.paid_kop AND {cond.replace('i.sale_id', 'i.id')}),
@@ -416,6 +417,7 @@ def kpis(store: Store, actor: Actor, p: Period | None = None,
     owner = Period(manager_id=p.manager_id, product_id=p.product_id, client_ids=p.client_ids)
     dw, dargs = _period_on(owner, "i", "day")
     dw = dw.replace("i.sale_id", "i.id")
+    owed = debt.owed_sql("i")
     with analytics.snapshot(store, actor) as snap:
         row: dict[str, Any] = {}
         row |= snap.query(f"SELECT count(*) AS new_clients FROM clients c WHERE {cw}",
@@ -439,8 +441,8 @@ def kpis(store: Store, actor: Actor, p: Period | None = None,
             f" WHERE {pw}", pargs).row(0, named=True)
         row |= snap.query(
             f"WITH i AS ({_invoice_dates()}) SELECT"
-            f" {rub('coalesce(sum(i.total_kop - i.paid_kop), 0)')} AS debt,"
-            f" {rub('coalesce(sum(i.total_kop - i.paid_kop) FILTER (WHERE coalesce(i.overdue_from, i.day) < ?), 0)')}"  # noqa: E501
+            f" {rub(f'coalesce(sum({owed}), 0)')} AS debt,"
+            f" {rub(f'coalesce(sum({owed}) FILTER (WHERE coalesce(i.overdue_from, i.day) < ?), 0)')}"  # noqa: E501
             " AS overdue FROM i"
             f" WHERE i.total_kop > i.paid_kop AND {dw}", [on, *dargs]).row(0, named=True)
         row["as_of"] = snap.as_of

@@ -42,6 +42,7 @@ from typing import Any
 import polars as pl
 
 from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.textnorm import clean_line
 from clientplus_core.clients.fields import CLIENT_KINDS
 from clientplus_core.records import custom_fields as cf
 from clientplus_core.sales.money import from_kop
@@ -56,7 +57,7 @@ STANDARD: dict[str, tuple[str, str]] = {
 }
 MEASURES: dict[str, tuple[str, str]] = {
     "clients": ("Клиентов", "Clients"), "sales": ("Продаж", "Sales"),
-    "revenue": ("Выручка, ₽", "Revenue, ₽"), "avg_deal": ("Средняя сделка, ₽",
+    "revenue": ("Выручка, ₽", "Revenue, ₽"), "avg_deal": ("Средняя продажа, ₽",
                                                         "Average deal, ₽"),
 }
 _FEDERAL_CITIES = ("москва", "санкт-петербург", "севастополь")
@@ -443,7 +444,7 @@ def wide(frame: pl.DataFrame, by: list[str], measure: str = "clients") -> pl.Dat
 
 
 def _clean_name(name: str) -> str:
-    text = " ".join(str(name or "").split())[:100]
+    text = clean_line(name)[:100]
     if not text:
         raise ValidationError({"name": "Название сегмента: обязательное поле"})
     return text

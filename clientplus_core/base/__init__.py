@@ -1,2 +1,2 @@
 """Base: what every layer shares and that knows nothing of storage — the
-error types and text normalisation."""
+error types, text normalisation and the Jinja sandbox every user template renders in."""

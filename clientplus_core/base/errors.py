@@ -40,3 +40,31 @@ class DuplicateWarning(UserError):
     def __init__(self, message: str, existing_ids: list[int]):
         self.existing_ids = existing_ids
         super().__init__(message)
+
+
+DISK_FULL = "Недостаточно места на диске"
+
+
+class DiskFullError(UserError):
+    """The disk that holds the data folder is full (or the database reached its size
+    limit): what was being saved is not saved, and nothing stored before is lost.
+    ``str(err)`` starts with «Недостаточно места на диске» and says what was not saved."""
+
+    def __init__(self, what: str = "изменения не сохранены, данные остались прежними"):
+        super().__init__(f"{DISK_FULL}: {what}. Освободите место на диске с папкой данных"
+                         " и повторите.")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full: SQLite's ``SQLITE_FULL`` ("database or
+    disk is full") or an ``OSError`` with ``errno`` ``ENOSPC`` (28) or ``EDQUOT``."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, DiskFullError):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF == sqlite3.SQLITE_FULL) or \
+            "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -10,10 +11,10 @@ from typing import Any
 
 from clientplus_core.base.errors import (
     AccessDenied,
-    DuplicateWarning,
     ValidationError,
 )
 from clientplus_core.base.textnorm import clean
+from clientplus_core.clients.duplicates import duplicate_warning, find_duplicates
 from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, spec
 from clientplus_core.records import custom_fields
 from clientplus_core.records.conflicts import conflict
@@ -32,6 +33,7 @@ from clientplus_core.records.validation import (
     check_postal_index,
     check_url,
     format_phone,
+    phone_search_tokens,
 )
 from clientplus_core.records.visibility import visible_client
 from clientplus_core.search import index as search
@@ -57,17 +59,42 @@ def parse_tags(value: object) -> list[str]:
     return out
 
 
+_IP_NAME = re.compile(r"^\s*(?:ИП|индивидуальный\s+предприниматель)(?=[\s.,«\"]|$)",
+                      re.IGNORECASE)
+
+
+def infer_kind(name: str, inn: str = "", ogrn: str = "") -> str:
+    """The client's type when nothing states it (an import without a «Тип» column):
+    a 12-digit INN is an entrepreneur when the name starts with «ИП» /
+    «Индивидуальный предприниматель» or a 15-digit OGRNIP is given, else a person;
+    without an INN, a 15-digit OGRNIP or such a name means an entrepreneur too;
+    anything else (a 10-digit INN, no INN) a legal entity."""
+    inn_digits = re.sub(r"\D", "", inn or "")
+    ogrnip = len(re.sub(r"\D", "", ogrn or "")) == 15
+    if len(inn_digits) == 12:
+        return "ip" if ogrnip or _IP_NAME.match(name or "") else "person"
+    if not inn_digits and (ogrnip or _IP_NAME.match(name or "")):
+        return "ip"
+    return "legal"
+
+
 def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validate and normalise a client's fields; raise ValidationError naming each bad field.
 
-    ``base`` is the stored row when updating: fields absent from ``data`` keep it.
+    ``base`` is the stored row when updating: fields absent from ``data`` keep it. A
+    new client without a type gets the one its INN, OGRN and name imply
+    (:func:`infer_kind`).
     """
     merged: dict[str, Any] = dict(base or {})
     merged.update({k: v for k, v in data.items() if k in EDITABLE})
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
 
-    kind = clean(merged.get("kind") or "legal")
+    given = merged.get("kind")
+    if not str(given or "").strip():
+        given = infer_kind(str(merged.get("name") or ""), str(merged.get("inn") or ""),
+                           str(merged.get("ogrn") or ""))
+    kind = clean(given or "legal")
     kind = {"юр. лицо": "legal", "юл": "legal", "ип": "ip", "физ. лицо": "person",
             "фл": "person"}.get(kind.lower(), kind)
     if kind not in CLIENT_KINDS:
@@ -148,56 +175,13 @@ def index_client(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
         format_phone(phone), row["email"], row["inn"], row["full_name"], row["kpp"], row["ogrn"],
         row["website"], row["director_name"], row["legal_address"], row["postal_address"],
         row["bank_name"], " ".join(tags), row["notes"], row["source"],
-    ], hidden=[phone.lstrip("+")])
+    ], hidden=phone_search_tokens(phone))
 
 
 def _set_tags(conn: sqlite3.Connection, client_id: int, tags: list[str]) -> None:
     conn.execute("DELETE FROM client_tags WHERE client_id = ?", (client_id,))
     conn.executemany("INSERT OR IGNORE INTO client_tags (client_id, tag) VALUES (?, ?)",
                      [(client_id, t) for t in tags])
-
-
-def find_duplicates(conn: sqlite3.Connection, inn: str = "", phone: str = "", email: str = "",
-                    exclude_id: int | None = None) -> list[dict[str, Any]]:
-    """Live clients (and contacts' clients) sharing the INN, phone or e-mail."""
-    found: dict[int, dict[str, Any]] = {}
-
-    def add(rows: list[sqlite3.Row], reason: str) -> None:
-        for r in rows:
-            if r["id"] != exclude_id:
-                found.setdefault(r["id"], {"id": r["id"], "name": r["name"], "reasons": []})
-                if reason not in found[r["id"]]["reasons"]:
-                    found[r["id"]]["reasons"].append(reason)
-
-    live = "deleted_at IS NULL"
-    if inn:
-        add(conn.execute(f"SELECT id, name FROM clients WHERE inn = ? AND inn <> '' AND {live}",
-                         (inn,)).fetchall(), "ИНН")
-    if phone:
-        add(conn.execute(
-            f"SELECT id, name FROM clients WHERE phone = ? AND phone <> '' AND {live}",
-            (phone,)).fetchall(), "телефон")
-        add(conn.execute(
-            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
-            " WHERE t.phone = ? AND t.phone <> '' AND t.deleted_at IS NULL"
-            " AND c.deleted_at IS NULL UNION "
-            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
-            " WHERE t.mobile = ? AND t.mobile <> '' AND t.deleted_at IS NULL"
-            " AND c.deleted_at IS NULL", (phone, phone)).fetchall(), "телефон")
-    if email:
-        add(conn.execute(
-            f"SELECT id, name FROM clients WHERE email = ? COLLATE NOCASE AND email <> ''"
-            f" AND {live}", (email,)).fetchall(), "e-mail")
-        add(conn.execute(
-            "SELECT c.id, c.name FROM contacts t JOIN clients c ON c.id = t.client_id"
-            " WHERE t.email = ? COLLATE NOCASE AND t.email <> '' AND t.deleted_at IS NULL"
-            " AND c.deleted_at IS NULL", (email,)).fetchall(), "e-mail")
-    return list(found.values())
-
-
-def duplicate_message(dups: list[dict[str, Any]]) -> str:
-    parts = [f"«{d['name']}» (№{d['id']}, совпадает {', '.join(d['reasons'])})" for d in dups[:3]]
-    return "Похожий клиент уже есть: " + "; ".join(parts)
 
 
 def create(store: Store, actor: Actor, data: Mapping[str, Any], *,
@@ -224,7 +208,7 @@ def _create(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any],
     if not allow_duplicate:
         dups = find_duplicates(conn, values["inn"], values["phone"], values["email"])
         if dups:
-            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+            raise duplicate_warning(conn, actor, dups)
     ts = now_iso()
     row = _to_db(values) | {"created_at": ts, "updated_at": ts, "created_by": actor.id,
                             "updated_by": actor.id, "version": 1}
@@ -274,7 +258,7 @@ def _update(conn: sqlite3.Connection, actor: Actor, client_id: int, data: Mappin
     if not allow_duplicate:
         dups = find_duplicates(conn, values["inn"], values["phone"], values["email"], client_id)
         if dups:
-            raise DuplicateWarning(duplicate_message(dups), [d["id"] for d in dups])
+            raise duplicate_warning(conn, actor, dups)
     changes = audit.diff(before, values)
     if not changes:
         return before
@@ -328,7 +312,9 @@ class ClientFilter:
     tag: str | None = None
     created_from: str | None = None  # ISO date, inclusive
     created_to: str | None = None    # ISO date, inclusive
-    sort: str = "name"
+    # "relevance": with a query, best matches first (the search's tiers, then by name);
+    # without one, by name
+    sort: str = "relevance"
     descending: bool = False
     # custom fields (issue 6): ((key, value), …) — the value equals the field's value
     # or is one of a multiselect's values — or ((key, op, value), …) with an op of
@@ -340,8 +326,10 @@ SORTABLE = {"name": "c.name COLLATE NOCASE", "created_at": "c.created_at",
             "updated_at": "c.updated_at", "inn": "c.inn", "id": "c.id", "kind": "c.kind"}
 
 
-def _where(conn: sqlite3.Connection, actor: Actor,
-           f: ClientFilter) -> tuple[str, list[object]]:
+def _where(conn: sqlite3.Connection, actor: Actor, f: ClientFilter,
+           matches: dict[int, tuple[bool, int]] | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause of ``f`` (``matches``: the text query's matches, when the
+    caller has already read them)."""
     scope_sql, args = client_scope(actor, "c")
     where = ["c.deleted_at IS NULL", scope_sql]
     if f.kind:
@@ -362,13 +350,13 @@ def _where(conn: sqlite3.Connection, actor: Actor,
     extra_where, extra_args = extra_conditions(conn, "client", "c", f.extra)
     where += extra_where
     args += extra_args
-    sub = search.matching_client_ids_sql(f.query)
-    if sub:
+    if matches is None:
+        matches = search.client_matches(conn, f.query)
+    if matches is not None:
         # Run the text match once and hand its ids over as one JSON parameter,
         # so the count and the page do not each repeat the FTS query.
-        ids = sorted({r[0] for r in conn.execute(sub[0], sub[1])})
         where.append("c.id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(ids))
+        args.append(json.dumps(sorted(matches)))
     return " AND ".join(where), args
 
 
@@ -378,19 +366,28 @@ LIST_COLUMNS = ("c.id, c.kind, c.name, c.inn, c.phone, c.email, c.tags, c.owner_
 
 def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page: int = 1,
                  page_size: int = 50) -> Page:
-    """One page of the registry, filtered and sorted, plus the total count."""
+    """One page of the registry, filtered and sorted, plus the total count. Sorted by
+    relevance (the default) with a text query, the best matches come first, ranked
+    as the search ranks them (:class:`~clientplus_core.search.index.Ranker`)."""
     require(actor, "client.read")
     f = f or ClientFilter()
     order = SORTABLE.get(f.sort, SORTABLE["name"]) + (" DESC" if f.descending else "")
     page = max(1, int(page))
     with store.read() as conn:
-        where, args = _where(conn, actor, f)
-        total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", args).fetchone()[0]
-        # Deferred join: page through the covering index for ids, then read only
-        # the rows shown.
-        ids = [r[0] for r in conn.execute(
-            f"SELECT c.id FROM clients c WHERE {where} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
-            [*args, page_size, (page - 1) * page_size])]
+        matches = search.client_matches(conn, f.query) if f.sort == "relevance" else None
+        where, args = _where(conn, actor, f, matches)
+        if matches is not None:
+            ranked = search.rank_clients(conn, where, args, f.query, matches, f.descending)
+            total = len(ranked)
+            ids = ranked[(page - 1) * page_size:page * page_size]
+        else:
+            total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}",
+                                 args).fetchone()[0]
+            # Deferred join: page through the covering index for ids, then read only
+            # the rows shown.
+            ids = [r[0] for r in conn.execute(
+                f"SELECT c.id FROM clients c WHERE {where} ORDER BY {order}, c.id"
+                " LIMIT ? OFFSET ?", [*args, page_size, (page - 1) * page_size])]
         by_id = {r["id"]: r for r in conn.execute(
             f"SELECT {LIST_COLUMNS} FROM clients c LEFT JOIN users u ON u.id = c.owner_id"
             f" WHERE c.id IN ({','.join('?' * len(ids)) or 'NULL'})", ids)}
@@ -426,13 +423,25 @@ def all_tags(store: Store, actor: Actor) -> list[str]:
             f" WHERE c.deleted_at IS NULL AND {scope_sql} ORDER BY t.tag", args)]
 
 
+# The card and every card merged into it (and into those, …): the audit log is
+# append-only, so a merge leaves the other card's entries where they are, and the
+# history follows the merge records (``merged_id`` in their diff) instead.
+_MERGED_INTO = """WITH RECURSIVE merged(id) AS (
+    SELECT ? UNION
+    SELECT json_extract(a.diff, '$.merged_id') FROM audit_log a JOIN merged m
+        ON a.entity = 'client' AND a.entity_id = m.id AND a.action = 'merge'
+)"""
+
+
 def history(store: Store, actor: Actor, client_id: int, limit: int = 500) -> list[dict[str, Any]]:
-    """What changed on this card (card, contacts, files, links), newest first."""
+    """What changed on this card (card, contacts, files, links) and on the cards merged
+    into it, newest first."""
     with store.read() as conn:
         visible_client(conn, actor, client_id, include_deleted=True)
         rows = conn.execute(
-            "SELECT at, actor_login, action, entity, entity_id, summary, diff FROM audit_log"
-            " WHERE client_id = ? ORDER BY id DESC LIMIT ?", (client_id, limit)).fetchall()
+            _MERGED_INTO + " SELECT at, actor_login, action, entity, entity_id, summary, diff"
+            " FROM audit_log WHERE client_id IN (SELECT id FROM merged)"
+            " ORDER BY id DESC LIMIT ?", (client_id, limit)).fetchall()
     return [dict(r) | {"diff": json.loads(r["diff"] or "{}")} for r in rows]
 
 
@@ -449,7 +458,8 @@ def duplicates_of(store: Store, actor: Actor, client_id: int) -> list[dict[str, 
 
 
 def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[str, Any]:
-    """Merge ``other`` into ``survivor``: contacts, files, links and history move,
+    """Merge ``other`` into ``survivor``: contacts, files and links move, the other's
+    history shows on the survivor's card (the audit log itself is never rewritten),
     empty fields of the survivor are filled from the other, tags are united, notes
     are appended; the other card is soft-deleted. Nothing is lost."""
     require(actor, "client.merge")
@@ -473,8 +483,6 @@ def merge(store: Store, actor: Actor, survivor_id: int, other_id: int) -> dict[s
             "contacts": contacts.move_all(conn, other_id, survivor_id),
             "files": files.move_all(conn, other_id, survivor_id),
         }
-        conn.execute("UPDATE audit_log SET client_id = ? WHERE client_id = ?",
-                     (survivor_id, other_id))
         for stmt in MERGE_CASCADE:
             conn.execute(stmt, {"from_client": other_id, "to_client": survivor_id})
         _update(conn, actor, survivor_id, new, keep["version"], None, True)

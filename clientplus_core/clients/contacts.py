@@ -10,7 +10,12 @@ from clientplus_core.base.errors import NotFound, ValidationError
 from clientplus_core.base.textnorm import clean
 from clientplus_core.clients.fields import CONTACT_FIELDS, spec
 from clientplus_core.records.conflicts import conflict
-from clientplus_core.records.validation import check_email, check_phone, format_phone
+from clientplus_core.records.validation import (
+    check_email,
+    check_phone,
+    format_phone,
+    phone_search_tokens,
+)
 from clientplus_core.records.visibility import check_visible
 from clientplus_core.search import index as search
 from clientplus_core.store.db import Store, now_iso
@@ -79,7 +84,7 @@ def index_contact(conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
     body = [format_phone(p) for p in phones] + [row["post"], row["email"], row["messenger"],
                                                 row["notes"]]
     search.index_row(conn, "contact", row["id"], row["client_id"], row["name"], body,
-                     hidden=[p.lstrip("+") for p in phones])
+                     hidden=[t for p in phones for t in phone_search_tokens(p)])
 
 
 def list_for_client(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any]]:

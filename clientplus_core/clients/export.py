@@ -97,7 +97,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = date(1899, 12, 30)
 _STYLE_BOLD, _STYLE_DATE, _STYLE_DATETIME = 1, 2, 3
 # number formats a column may ask for (rows_to_xlsx ``formats``); 7 = bold money (totals)
-NUMBER_STYLES = {"money": 4, "percent": 5, "int": 6}
+NUMBER_STYLES = {"money": 4, "percent": 5, "int": 6, "float": 8}
 _STYLE_BOLD_MONEY = 7
 
 _CONTENT_TYPES = (
@@ -121,13 +121,14 @@ _WORKBOOK_RELS = (
 _FONT = '<sz val="11"/><name val="Calibri"/><family val="2"/>'
 _STYLES = (
     _XML_HEAD + f'<styleSheet xmlns="{_NS}">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="dd.mm.yyyy hh:mm"/></numFmts>'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd.mm.yyyy hh:mm"/>'
+    '<numFmt numFmtId="165" formatCode="#,##0.###"/></numFmts>'
     f'<fonts count="2"><font>{_FONT}</font><font><b/>{_FONT}</font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="8">'
+    '</cellStyleXfs><cellXfs count="9">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
@@ -137,6 +138,7 @@ _STYLES = (
     '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="4" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
     'applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     '</cellStyles></styleSheet>')
 
@@ -287,7 +289,7 @@ def rows_to_xlsx(headers: list[str], rows: Iterable[Sequence[object]],
                  totals: Sequence[object] | None = None) -> bytes:
     """Any table as .xlsx bytes: bold frozen header, autofilter, column widths from
     the first rows; texts are always text cells, so nothing can run as a formula.
-    Optional ``formats`` (per column: "money", "percent", "int" or None) and a bold
+    Optional ``formats`` (per column: "money", "percent", "int", "float" or None) and a bold
     ``totals`` row."""
     it = iter(rows)
     head = list(itertools.islice(it, 200))

@@ -48,6 +48,14 @@ CLIENT_FIELDS: tuple[FieldSpec, ...] = (
               ("должность", "director title")),
     FieldSpec("director_name", "Руководитель", "Director", 300,
               ("фио руководителя", "директор", "генеральный директор", "director", "ceo")),
+    # the genitive forms for «в лице …» when the automatic declension is wrong, and the
+    # basis of the authority (clientplus_core.sales.signatory)
+    FieldSpec("director_post_gen", "Должность руководителя (кого?)", "Director's post (genitive)",
+              200, ("должность в родительном падеже",)),
+    FieldSpec("director_name_gen", "Руководитель (кого?)", "Director (genitive)", 300,
+              ("в лице", "фио в родительном падеже")),
+    FieldSpec("basis", "Действует на основании", "Acting on the basis of", 300,
+              ("на основании", "основание полномочий")),
     FieldSpec("phone", "Телефон", "Phone", 40, ("тел", "тел.", "телефон клиента", "phone number",
                                                 "telephone", "мобильный")),
     FieldSpec("email", "E-mail", "E-mail", 254, ("почта", "эл. почта", "электронная почта", "email",

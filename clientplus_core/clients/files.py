@@ -16,13 +16,18 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.errors import (
+    DiskFullError,
+    NotFound,
+    ValidationError,
+    is_disk_full,
+)
 from clientplus_core.base.textnorm import clean
+from clientplus_core.clients import text_jobs
 from clientplus_core.records import settings
 from clientplus_core.records.validation import check_url
 from clientplus_core.records.visibility import check_visible
 from clientplus_core.search import index as search
-from clientplus_core.search.textextract import extract_text
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -31,8 +36,9 @@ CHUNK = 1 << 20
 
 
 def safe_name(name: str) -> str:
-    """A file name with no directories, control characters or reserved characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
+    """A file name with no directories, control characters (bidirectional overrides
+    included, see :func:`~clientplus_core.base.textnorm.clean`) or reserved characters."""
+    base = re.split(r"[\\/]", clean(name))[-1]
     base = re.sub(r'[\x00-\x1f<>:"|?*]', "_", base).strip().strip(".")
     if not base:
         base = "file"
@@ -73,9 +79,11 @@ def put_blob(store: Store, stream: BinaryIO, limit: int | None = None) -> tuple[
         else:
             os.replace(tmp, dest)
         return sha, size
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
-            os.unlink(tmp)
+            os.unlink(tmp)   # never a half-written blob
+        if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            raise DiskFullError("файл не сохранён") from exc
         raise
 
 
@@ -85,9 +93,18 @@ def index_file(conn: sqlite3.Connection, file_row: sqlite3.Row | dict[str, Any],
                      [text])
 
 
+def record_blob(conn: sqlite3.Connection, sha: str, size: int, ts: str) -> sqlite3.Row:
+    """Record a stored blob inside a write (new bytes: text ``pending``, for
+    :mod:`.text_jobs`; known bytes keep their text) and return its row."""
+    conn.execute("INSERT OR IGNORE INTO blobs (sha256, size, text_status, created_at)"
+                 " VALUES (?, ?, 'pending', ?)", (sha, size, ts))
+    return conn.execute("SELECT * FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+
+
 def upload(store: Store, actor: Actor, client_id: int, name: str, stream: BinaryIO,
            size_hint: int | None = None) -> dict[str, Any]:
-    """Attach a file to a client card; extract its text for search."""
+    """Attach a file to a client card. Returns at once: the text of new bytes is
+    extracted for search in the background (``text_status`` ``pending`` until then)."""
     require(actor, "file.upload")
     limit = settings.upload_limit_bytes(store)
     fname = safe_name(name)
@@ -99,35 +116,31 @@ def upload(store: Store, actor: Actor, client_id: int, name: str, stream: Binary
         sha, size = put_blob(store, stream, limit)
     except ValidationError as exc:
         raise ValidationError({"file": f"«{fname}»: {exc.errors['file']}"}) from None
-    with store.read() as conn:
-        known = conn.execute("SELECT text_status, text FROM blobs WHERE sha256 = ?",
-                             (sha,)).fetchone()
-    if known:
-        status, text = known["text_status"], known["text"]
-    else:
-        status, text = extract_text(blob_path(store, sha).read_bytes(), fname)
+    except DiskFullError as exc:
+        raise DiskFullError(f"файл «{fname}» не сохранён") from exc
     mime = mimetypes.guess_type(fname)[0] or "application/octet-stream"
     ts = now_iso()
     with store.write() as conn:
         check_visible(conn, actor, client_id)
-        conn.execute("INSERT OR IGNORE INTO blobs (sha256, size, text_status, text, created_at)"
-                     " VALUES (?,?,?,?,?)", (sha, size, status, text, ts))
+        blob = record_blob(conn, sha, size, ts)
         cur = conn.execute(
             "INSERT INTO files (client_id, sha256, name, size, mime, uploaded_by, created_at,"
             " updated_at) VALUES (?,?,?,?,?,?,?,?)",
             (client_id, sha, fname, size, mime, actor.id, ts, ts))
         row = conn.execute("SELECT * FROM files WHERE id = ?", (cur.lastrowid,)).fetchone()
-        index_file(conn, row, text)
+        index_file(conn, row, blob["text"])
         audit.record(conn, actor, "upload", "file", row["id"], client_id, fname,
-                     {"size": size, "sha256": sha, "text": status})
-        return dict(row) | {"text_status": status}
+                     {"size": size, "sha256": sha, "text": blob["text_status"]})
+    if blob["text_status"] == "pending":
+        text_jobs.start(store)
+    return dict(row) | {"text_status": blob["text_status"], "text_reason": blob["text_reason"]}
 
 
 def list_for_client(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any]]:
     with store.read() as conn:
         check_visible(conn, actor, client_id)
         return [dict(r) for r in conn.execute(
-            "SELECT f.*, b.text_status, u.full_name AS uploaded_by_name,"
+            "SELECT f.*, b.text_status, b.text_reason, u.full_name AS uploaded_by_name,"
             " u.login AS uploaded_by_login"
             " FROM files f JOIN blobs b ON b.sha256 = f.sha256"
             " LEFT JOIN users u ON u.id = f.uploaded_by"
@@ -200,6 +213,8 @@ def list_links(store: Store, actor: Actor, client_id: int) -> list[dict[str, Any
 
 
 def delete_link(store: Store, actor: Actor, link_id: int) -> None:
+    """Remove a link from a card (whoever may edit the card)."""
+    require(actor, "client.update")
     with store.write() as conn:
         row = conn.execute("SELECT * FROM links WHERE id = ? AND deleted_at IS NULL",
                            (link_id,)).fetchone()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from clientplus_core.base.textnorm import fold
@@ -123,8 +124,10 @@ def _score(header: list[str], phrase: list[str], exact: int) -> int:
     return 0
 
 
+@cache
 def _phrases(spec: FieldSpec, extra: tuple[str, ...] = ()) -> list[tuple[list[str], bool]]:
-    """(tokens, is_label) for a field's name, labels and synonyms."""
+    """(tokens, is_label) for a field's name, labels and synonyms. Worked out once per
+    field (a file with thousands of columns asked for them once per column)."""
     out: list[tuple[list[str], bool]] = []
     for text, is_label in ((spec.ru, True), (spec.en, True), (spec.name, True),
                            *((s, False) for s in (*spec.synonyms, *extra))):
@@ -134,11 +137,22 @@ def _phrases(spec: FieldSpec, extra: tuple[str, ...] = ()) -> list[tuple[list[st
     return out
 
 
+@cache
+def _starts(spec: FieldSpec, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The first three letters of every token of a field's phrases. Tokens match
+    (:func:`_tok_match`) only when these agree, so a header sharing none of them
+    cannot match the field and is not scored against it."""
+    return frozenset(t[:3] for p, _is_label in _phrases(spec, extra) for t in p)
+
+
 def _candidates(header: str) -> list[tuple[int, str]]:
     """(score, target) pairs for one header."""
     tokens = norm_header(header).split()
+    starts = {t[:3] for t in tokens}
     found: list[tuple[int, str]] = []
     for spec in CLIENT_FIELDS:
+        if starts.isdisjoint(_starts(spec)):
+            continue
         best = max((_score(tokens, p, 100 if is_label else 90)
                     for p, is_label in _phrases(spec)), default=0)
         if best:
@@ -147,7 +161,10 @@ def _candidates(header: str) -> list[tuple[int, str]]:
     rest = [t for t in tokens if t not in _CONTACT_MARKERS and not (marked and t in _PERSON_WORDS)]
     for spec in CONTACT_FIELDS:
         target = CONTACT_PREFIX + spec.name
-        phrases = _phrases(spec, _CONTACT_EXTRA.get(spec.name, ()))
+        extra = _CONTACT_EXTRA.get(spec.name, ())
+        if (rest or not marked) and starts.isdisjoint(_starts(spec, extra)):
+            continue
+        phrases = _phrases(spec, extra)
         if marked:
             if not rest:
                 best = 95 if spec.name == "name" else 0
@@ -205,9 +222,11 @@ def guess_mapping(headers: list[str], custom: Sequence[Any] = ()) -> dict[str, s
     # custom fields: a still unmapped header equal to a field's label or key
     names: dict[str, str] = {norm_header(n): CUSTOM_PREFIX + d.key for d in custom
                              for n in (d.label_ru, d.label_en, d.key) if n}
+    taken: set[str] = set()   # (a set: looking through mapping.values() was quadratic)
     for h in headers:
         custom_target = names.get(norm_header(h))
-        if mapping[h] is None and custom_target and custom_target not in mapping.values():
+        if mapping[h] is None and custom_target and custom_target not in taken:
             mapping[h] = custom_target
+            taken.add(custom_target)
     return mapping
 

@@ -13,12 +13,20 @@ Three steps, each usable on its own by the CLI and the import page:
 
 Decisions worth knowing:
 
-- **Formulas are never evaluated or trusted.** A formula cell in an .xlsx (read
-  with ``data_only=False``, so the cached result is never used) is reported as a
-  row error naming its field ("replace the formula with a value"); the other
-  cells of that row are not imported either. In a CSV there are no formulas: a
-  text starting with ``=`` is ordinary text and is stored as typed (exports
-  neutralise it, see :mod:`clientplus_core.clients.export`).
+- **Formulas are never evaluated.** A formula cell in an .xlsx imports the value
+  the file saved with it (what Excel showed when it was saved). A formula without
+  a saved value (a file written by a program, not by Excel) keeps the formula's
+  text as plain text in a free-text field such as «Примечания» and is listed in
+  :attr:`ImportReport.warnings` — the row is imported, nothing is lost; in a field
+  that needs a real value (name, type, INN and other numbers, e-mail — see
+  :data:`clientplus_core.clients.sheets.FORMULA_TEXT_REFUSED`) it is a row error.
+  In a CSV there are no formulas: a text starting with ``=`` is ordinary text and
+  is stored as typed (exports neutralise it, see
+  :mod:`clientplus_core.clients.export`).
+- **The client's type** comes from a mapped «Тип» column; without one (or with
+  the cell empty) it is inferred (:func:`clientplus_core.clients.cards.infer_kind`):
+  a 12-digit INN is an ИП when the name starts with «ИП» / «Индивидуальный
+  предприниматель» or an OGRNIP is given, else a person; a 10-digit INN a company.
 - **Atomicity.** All writes happen inside one ``store.write()`` transaction; each
   row runs in a SAVEPOINT, so a row refused at write time (a ``UserError``) is
   rolled back alone, while any other exception (disk error, bug) propagates and
@@ -42,9 +50,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clientplus_core.base.errors import UserError, ValidationError
+from clientplus_core.base.errors import DiskFullError, UserError, ValidationError
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients import contacts
+from clientplus_core.clients.duplicates import foreign_duplicate_message
 from clientplus_core.clients.fields import CLIENT_KINDS
 from clientplus_core.clients.import_mapping import (
     CONTACT_PREFIX,
@@ -54,7 +63,7 @@ from clientplus_core.clients.import_mapping import (
     resolve_target,
     targets,
 )
-from clientplus_core.clients.sheets import Table, convert_cell
+from clientplus_core.clients.sheets import Table, convert_cell, formula_warning
 from clientplus_core.records import custom_fields
 from clientplus_core.records.validation import check_email, check_inn, check_phone
 from clientplus_core.store.db import Store
@@ -87,12 +96,14 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do). ``warnings`` name cells
+    imported other than as a value (a formula's text): their rows are imported."""
 
     created: int = 0
     updated: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def error_rows(self) -> int:
@@ -100,15 +111,22 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
     def as_json(self) -> dict[str, Any]:
-        """The documented, stable JSON shape of a report."""
-        return {"created": self.created, "updated": self.updated, "skipped": self.skipped,
-                "errors": [{"row": e.row, "field": e.field, "message": e.message}
-                           for e in self.errors]}
+        """The documented, stable JSON shape of a report; ``warnings`` (same shape as
+        ``errors``) only when there are any."""
+        out: dict[str, Any] = {
+            "created": self.created, "updated": self.updated, "skipped": self.skipped,
+            "errors": [{"row": e.row, "field": e.field, "message": e.message}
+                       for e in self.errors]}
+        if self.warnings:
+            out["warnings"] = [{"row": e.row, "field": e.field, "message": e.message}
+                               for e in self.warnings]
+        return out
 
     def summary(self) -> str:
         """One Russian line for the page and the CLI."""
         return (f"Создано: {self.created}, обновлено: {self.updated}, "
-                f"пропущено: {self.skipped}, строк с ошибками: {self.error_rows}")
+                f"пропущено: {self.skipped}, строк с ошибками: {self.error_rows}"
+                + (f", предупреждений: {len(self.warnings)}" if self.warnings else ""))
 
 
 class _DryRun(Exception):
@@ -153,24 +171,27 @@ def _validate_mapping(table: Table, mapping: Mapping[str, str | None],
     return columns
 
 
-def _find_existing(conn: sqlite3.Connection, inn: str, email: str,
-                   phone: str) -> tuple[str, sqlite3.Row] | None:
-    """The live client matching the INN or, without INN, the e-mail, then the phone.
+def _find_existing(conn: sqlite3.Connection, inn: str, email: str, phone: str,
+                   scope: tuple[str, list[object]] = ("1 = 1", [])
+                   ) -> tuple[str, sqlite3.Row] | None:
+    """The live client matching the INN or, without INN, the e-mail, then the phone;
+    of several, one in ``scope`` (the importer's client scope, alias ``c``) first.
 
     Queries repeat ``<> ''`` so SQLite can use the partial indexes."""
-    live = "deleted_at IS NULL ORDER BY id LIMIT 1"
+    cond, args = scope
+    live = f"c.deleted_at IS NULL ORDER BY ({cond}) DESC, c.id LIMIT 1"
     if inn:
-        row = conn.execute(f"SELECT * FROM clients WHERE inn = ? AND inn <> '' AND {live}",
-                           (inn,)).fetchone()
+        row = conn.execute(f"SELECT * FROM clients c WHERE c.inn = ? AND c.inn <> '' AND {live}",
+                           (inn, *args)).fetchone()
         return ("inn", row) if row else None
     if email:
-        row = conn.execute("SELECT * FROM clients WHERE email = ? COLLATE NOCASE"
-                           f" AND email <> '' AND {live}", (email,)).fetchone()
+        row = conn.execute("SELECT * FROM clients c WHERE c.email = ? COLLATE NOCASE"
+                           f" AND c.email <> '' AND {live}", (email, *args)).fetchone()
         if row:
             return "email", row
     if phone:
-        row = conn.execute(f"SELECT * FROM clients WHERE phone = ? AND phone <> '' AND {live}",
-                           (phone,)).fetchone()
+        row = conn.execute(f"SELECT * FROM clients c WHERE c.phone = ? AND c.phone <> '' AND"
+                           f" {live}", (phone, *args)).fetchone()
         if row:
             return "phone", row
     return None
@@ -219,6 +240,9 @@ class _Importer:
         cell_errors: dict[str, str] = {}
         for target, value in cells:
             text, error = convert_cell(value, target)
+            warning = formula_warning(value, target)
+            if warning:
+                self.report.warnings.append(RowError(number, target, warning))
             if error:
                 cell_errors[target] = error
             elif text:
@@ -252,7 +276,8 @@ class _Importer:
             phone = _key(client_raw, "phone", check_phone, key_errors)
         found = None
         if "inn" not in key_errors:
-            found = _find_existing(self.conn, inn, "" if inn else email, "" if inn else phone)
+            found = _find_existing(self.conn, inn, "" if inn else email, "" if inn else phone,
+                                   (self.scope_sql, self.scope_args))
 
         if found and self.on_duplicate == "skip":
             self.report.skipped += 1
@@ -262,9 +287,9 @@ class _Importer:
         if existing is not None:
             assert found is not None
             if not self.visible(existing["id"]):
-                reason = _DUP_REASON[found[0]]
-                self.fail(number, {found[0]: f"клиент с таким значением поля «{reason}» уже "
-                                             "есть, но он закреплён за другим сотрудником"})
+                # the match is outside the actor's scope: say so, never its name or number
+                self.fail(number, {found[0]: foreign_duplicate_message(
+                    self.conn, [_DUP_REASON[found[0]]])})
                 return
             base = clients.row_to_dict(existing)
             if extra_raw:
@@ -370,6 +395,8 @@ def run_import(store: Store, actor: Actor, table: Table, mapping: Mapping[str, s
                 raise _DryRun
     except _DryRun:
         pass
+    except DiskFullError as exc:  # rolled back whole: say so plainly
+        raise DiskFullError("импорт не выполнен, ни одна строка не записана") from exc
     if progress is not None:
         progress(total, total)
     return report

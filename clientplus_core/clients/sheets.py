@@ -3,8 +3,21 @@ values into the text to import (:func:`convert_cell`).
 
 Used by the client import (:mod:`clientplus_core.clients.importer`), the
 catalogue import and the consent import. Formula cells of an .xlsx are never
-evaluated: they come back as :class:`FormulaCell` and :func:`convert_cell`
-reports them as an error.
+evaluated: they come back as :class:`FormulaCell` holding the formula's text and
+the value the file saved for it (Excel and LibreOffice keep the last result);
+:func:`convert_cell` imports that saved value, and without one keeps the formula's
+text as plain text in a free-text field (:func:`formula_warning` says so) and
+refuses it in a field that needs a real value (:data:`FORMULA_TEXT_REFUSED`).
+
+An uploaded file is untrusted, so reading is bounded: an .xlsx is refused before
+anything is unpacked when a part would unpack to more than :data:`XLSX_MAX_PART`
+(the sheet) or all parts to more than :data:`XLSX_MAX_UNPACKED`, or when a part
+declares XML entities (:mod:`clientplus_core.base.safezip`); the sheet is then read
+in a child process (``python -m clientplus_core.clients.sheets``) capped at
+:data:`XLSX_MEMORY_MB` of memory and :data:`XLSX_TIME_LIMIT_S` seconds, because
+calamine builds the whole rectangle from A1 to the farthest filled cell — a 2 KB file
+with one value in XFD1048576 asks for 512 GB and would abort the server. Any file
+with more than :data:`MAX_COLUMNS` filled columns is refused too.
 """
 
 from __future__ import annotations
@@ -12,7 +25,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,20 +38,37 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
 from clientplus_core.base.errors import UserError
+from clientplus_core.base.safezip import MB, ZipRefused, check_no_dtd, check_sizes
 from clientplus_core.clients.import_mapping import label
 
 __all__ = [
     "CSV_EXTENSIONS",
+    "MAX_COLUMNS",
     "XLSX_EXTENSIONS",
+    "XLSX_MAX_PART",
+    "XLSX_MAX_UNPACKED",
+    "XLSX_MEMORY_MB",
+    "XLSX_TIME_LIMIT_S",
     "FormulaCell",
     "Table",
     "convert_cell",
     "detect_delimiter",
+    "formula_warning",
     "read_table",
 ]
 
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+MAX_COLUMNS = 200               # filled columns of a file to import
+XLSX_MAX_PART = 100 * MB        # one part of an .xlsx (the sheet) unpacked
+XLSX_MAX_UNPACKED = 200 * MB    # all parts of an .xlsx unpacked
+XLSX_MEMORY_MB = 1024           # address space of the child process reading the sheet
+XLSX_TIME_LIMIT_S = 60
+_MODULE = "clientplus_core.clients.sheets"
+_ROOT = PurePath(__file__).parents[2]   # the folder holding clientplus_core
+_EXIT_USER_ERROR, _EXIT_MEMORY = 2, 3
+_FIX = "Сохраните в файле только нужные столбцы и строки или выгрузите таблицу в .csv"
 
 # Targets whose values are digit strings: Excel numbers such as 7707083893.0 or
 # 7.707083893E9 (also typed as text in a CSV) are turned back into "7707083893".
@@ -45,9 +79,22 @@ _EXCEL_DIGITS = 15
 _FLOATISH = re.compile(r"^\d+(?:[.,]\d+)?(?:[eE][+]?\d+)?$")
 
 
+# A formula without a saved value cannot stand in for these: its text is no name,
+# type, number or address, so such a cell stays a row error.
+FORMULA_TEXT_REFUSED = _DIGIT_TARGETS | {"name", "kind", "email", "contact.name",
+                                         "contact.email"}
+
+
 class FormulaCell(str):
-    """The text of a formula cell read from an .xlsx. Never evaluated: importing a
-    mapped formula cell is a row error."""
+    """The text of a formula cell read from an .xlsx (``"=1+1"``), never evaluated;
+    ``cached`` is the result the file saved with it, ``None`` when it has none."""
+
+    cached: object = None
+
+    def __new__(cls, text: str, cached: object = None) -> FormulaCell:
+        cell = super().__new__(cls, text)
+        cell.cached = None if _is_blank(cached) else cached
+        return cell
 
 
 @dataclass
@@ -92,13 +139,57 @@ def read_table(data: bytes, filename: str) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[object]]]:
-    """The first sheet's rows, numbered as in Excel. Values come from calamine (a
-    Rust reader, ~8x faster than openpyxl on a 10,000-row list); formula cells,
-    which calamine would hand over as their cached results, are found in the
-    sheet's XML and returned as :class:`FormulaCell` so they are never trusted."""
+    """The first sheet's rows, numbered as in Excel: the zip is checked here, then
+    read by :func:`read_xlsx_rows` in a capped child process."""
     if not data.startswith(b"PK\x03\x04"):
         raise UserError("Файл не является книгой Excel (.xlsx): возможно, у него просто "
                         "изменено расширение. Сохраните таблицу в Excel как .xlsx или .csv")
+    check_workbook(data)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
+    try:
+        proc = subprocess.run([sys.executable, "-m", _MODULE, "--memory-mb",
+                               str(XLSX_MEMORY_MB)], input=data, capture_output=True,
+                              timeout=XLSX_TIME_LIMIT_S, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"Книга Excel не прочитана за {XLSX_TIME_LIMIT_S} с: она слишком "
+                        f"велика. {_FIX}") from None
+    if proc.returncode == _EXIT_USER_ERROR:
+        raise UserError(proc.stdout.decode("utf-8", "replace"))
+    if proc.returncode == _EXIT_MEMORY or proc.returncode < 0:
+        raise UserError(f"Книга Excel слишком велика: на её чтение не хватило {XLSX_MEMORY_MB}"
+                        " МБ памяти (возможно, что-то записано в ячейку далеко за пределами "
+                        f"таблицы). {_FIX}")
+    if proc.returncode != 0:
+        raise UserError("Не удалось прочитать книгу Excel: файл повреждён или это не .xlsx")
+    rows: list[tuple[int, list[object]]] = pickle.loads(proc.stdout)  # noqa: S301 - our child
+    return rows
+
+
+def check_workbook(data: bytes) -> None:
+    """Refuse (:class:`UserError`) an .xlsx whose parts would unpack to more than the
+    limits, or that declares XML entities — before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            check_sizes(z, max_total=XLSX_MAX_UNPACKED, max_part=XLSX_MAX_PART)
+            check_no_dtd(z)
+    except ZipRefused as exc:
+        if exc.too_large:
+            raise UserError(f"Книга Excel слишком велика: {exc.reason}. {_FIX}") from None
+        raise UserError(f"Книга Excel не прочитана: {exc.reason}. Откройте файл в Excel и "
+                        "сохраните его заново") from None
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UserError("Не удалось прочитать книгу Excel: файл повреждён или это не .xlsx "
+                        f"({type(exc).__name__})") from None
+
+
+def read_xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
+    """The first sheet's rows, in this process (the child's work). Values come from
+    calamine (a Rust reader, ~8x faster than openpyxl on a 10,000-row list; its XML
+    reader expands no entity, an undeclared one is an error); formula cells, which
+    calamine would hand over as their cached results, are found in the sheet's XML
+    and returned as :class:`FormulaCell` (with calamine's value as its ``cached``
+    result) so a formula is always known as one."""
     import python_calamine
 
     try:
@@ -107,7 +198,7 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[object]]]:
             raise UserError("В книге Excel нет листов")
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
         formulas = _formula_cells(data)
-    except UserError:
+    except (UserError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - calamine/zip raise many kinds on broken files
         raise UserError("Не удалось прочитать книгу Excel: файл повреждён или это не .xlsx "
@@ -117,7 +208,7 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[object]]]:
         values: list[object] = list(rows[number - 1]) if number <= len(rows) else []
         for col, text in formulas.get(number, {}).items():
             values.extend([None] * (col + 1 - len(values)))
-            values[col] = FormulaCell(text)
+            values[col] = FormulaCell(text, values[col])
         out.append((number, values))
     return out
 
@@ -240,6 +331,9 @@ def _to_table(raw_rows: Iterable[tuple[int, list[object]]]) -> Table:
                         "строка должна содержать названия столбцов (например «Наименование», "
                         "«ИНН»)")
     width = max(_last_filled(r) for _n, r in rows) + 1
+    if width > MAX_COLUMNS:
+        raise UserError(f"В файле {width} столбцов — больше, чем можно сопоставить (не больше "
+                        f"{MAX_COLUMNS}). Оставьте в файле только нужные столбцы")
     headers: list[str] = []
     seen: dict[str, int] = {}
     for i in range(width):
@@ -303,10 +397,18 @@ def _digit_string(text: str) -> str:
 
 
 def convert_cell(value: object, target: str) -> tuple[str, str | None]:
-    """The text to import for ``value`` going to ``target``, and an error or None."""
+    """The text to import for ``value`` going to ``target``, and an error or None.
+
+    A formula cell gives the value saved with it; without one, its text (a warning,
+    :func:`formula_warning`), or an error in a field of :data:`FORMULA_TEXT_REFUSED`."""
     if isinstance(value, FormulaCell):
-        return "", (f"{label(target)}: в ячейке формула «{str(value)[:60]}» — формулы не "
-                    "вычисляются, замените её значением")
+        if value.cached is None:
+            if target in FORMULA_TEXT_REFUSED:
+                return "", (f"{label(target)}: в ячейке формула «{str(value)[:60]}» без "
+                            "сохранённого значения — формулы не вычисляются, замените её "
+                            "значением")
+            return str(value), None
+        value = value.cached
     if (target in _DIGIT_TARGETS and isinstance(value, float) and math.isfinite(value)
             and abs(value) >= 10 ** _EXCEL_DIGITS):
         return "", (f"{label(target)}: число длиннее 15 цифр искажено Excel — задайте "
@@ -316,3 +418,52 @@ def convert_cell(value: object, target: str) -> tuple[str, str | None]:
         text = _digit_string(text)
     return text, None
 
+
+def formula_warning(value: object, target: str) -> str | None:
+    """The warning for a formula cell whose text is imported as plain text (no saved
+    value), or ``None``."""
+    if (isinstance(value, FormulaCell) and value.cached is None
+            and target not in FORMULA_TEXT_REFUSED):
+        return (f"{label(target)}: в ячейке формула «{str(value)[:60]}» без сохранённого "
+                "значения — записан её текст, формула не вычислялась")
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The child process
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX: no cap
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MB, memory_mb * MB))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m clientplus_core.clients.sheets [--memory-mb N] < book.xlsx``: the
+    rows of :func:`read_xlsx_rows` pickled to stdout; exit 2 with the message on
+    stdout for a :class:`UserError`, exit 3 when memory ran out."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=_MODULE)
+    parser.add_argument("--memory-mb", type=int, default=XLSX_MEMORY_MB)
+    args = parser.parse_args(argv)
+    _limit_memory(args.memory_mb)
+    try:
+        out = pickle.dumps(read_xlsx_rows(sys.stdin.buffer.read()))
+    except UserError as exc:
+        sys.stdout.write(str(exc))
+        return _EXIT_USER_ERROR
+    except MemoryError:
+        return _EXIT_MEMORY
+    sys.stdout.buffer.write(out)
+    return 0
+
+
+if __name__ == "__main__":
+    # through the package, so that FormulaCell pickles as clientplus_core.clients.sheets's
+    from clientplus_core.clients import sheets
+
+    sys.exit(sheets.main())

@@ -17,7 +17,8 @@ The package's face: the names callers use, from
 :mod:`~clientplus_core.demo.clients` (clients, contacts, attachments and their bulk load),
 :mod:`~clientplus_core.demo.sales` (sales with lines, statuses, payments and contact
 history) and :mod:`~clientplus_core.demo.extras` (consents, documents, tasks, an
-address book with a draft mailing).
+address book with a draft mailing). :mod:`~clientplus_core.demo.first_start` runs the
+first start of a new data folder (``clientplus init --demo-if-new``), resumably.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from faker import Faker
 
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients import contacts, files
+from clientplus_core.demo import fields as demo_fields
 from clientplus_core.demo.extras import add_demo_consents
 from clientplus_core.demo.words import (
     ADJ,
@@ -50,6 +51,7 @@ from clientplus_core.demo.words import (
     translit,
 )
 from clientplus_core.search.textextract import extract_text
+from clientplus_core.store import recovery
 from clientplus_core.store.db import Store, connect, transaction
 from clientplus_core.team import audit, users
 from clientplus_core.team.access import Actor
@@ -105,6 +107,7 @@ class _Generator:
     def __init__(self, seed: int, owners: Sequence[Actor], anchor: datetime,
                  files_ratio: float):
         self.rng = random.Random(seed)
+        self.extra_rng = random.Random(seed + 0x5EED)  # custom fields: a stream of their own
         self.pools = _pools(seed)
         self.owners = list(owners)
         self.anchor = anchor
@@ -229,7 +232,8 @@ class _Generator:
         row["created_by"] = row["updated_by"] = owner.id
         row["created_at"] = created.isoformat()
         row["updated_at"] = updated.isoformat()
-        row["extra"] = {}
+        row["extra"] = demo_fields.client_extra(self.extra_rng, kind, row["okved"], female,
+                                                self.anchor.date())
         row["deleted_at"] = None
         row["version"] = 1
         return row, city, row["email"].split("@")[-1] if kind == "legal" else ""
@@ -398,29 +402,35 @@ def ensure_demo_users(store: Store) -> list[Actor]:
 # Bulk-load tuning: a bigger page cache for the B-trees, and a bigger FTS5 pending-data
 # buffer so each chunk is flushed as one index segment instead of dozens (measured on
 # 100,000 clients: index build 40 s -> 21 s). The FTS5 setting is persistent, so it is
-# put back to SQLite's default (1 MiB) when the load ends.
+# put back to SQLite's default (1 MiB) when the load ends — or, after a crash, by the
+# next start (:func:`clientplus_core.store.recovery.mend`).
 BULK_CACHE_KIB = 256 * 1024
 BULK_FTS_HASHSIZE = 64 * 1024 * 1024
-FTS_DEFAULT_HASHSIZE = 1024 * 1024
+FTS_DEFAULT_HASHSIZE = recovery.FTS_DEFAULT_HASHSIZE
 
 
 @contextmanager
 def bulk_connection(store: Store) -> Iterator[sqlite3.Connection]:
-    """A connection of its own for a bulk load, tuned as above (restored when it ends)."""
-    conn = connect(store.db_path)
-    try:
-        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        with transaction(conn):
-            conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('hashsize', ?)",
-                         (BULK_FTS_HASHSIZE,))
+    """A connection of its own for a bulk load, tuned as above (restored when it ends).
+    The load holds the bulk-load lock meanwhile, so that a start elsewhere does not
+    take its dropped indexes for a crash's leftovers."""
+    with recovery.running(recovery.bulk_lock_path(store.data_dir)):
+        conn = connect(store.db_path)
         try:
-            yield conn
-        finally:
+            conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             with transaction(conn):
                 conn.execute("INSERT INTO search_index (search_index, rank)"
-                             " VALUES ('hashsize', ?)", (FTS_DEFAULT_HASHSIZE,))
-    finally:
-        conn.close()
+                             " VALUES ('hashsize', ?)", (BULK_FTS_HASHSIZE,))
+            try:
+                yield conn
+            finally:
+                with transaction(conn):
+                    conn.execute("INSERT INTO search_index (search_index, rank)"
+                                 " VALUES ('hashsize', ?)", (FTS_DEFAULT_HASHSIZE,))
+        finally:
+            conn.close()
+
+
 def _write_chunk(bulk: sqlite3.Connection, chunk: _Chunk,
                  blobs: dict[int, tuple[str, int, str, str]], counts: dict[str, int]) -> None:
     """Insert one generated chunk in one transaction and index it for search."""
@@ -489,6 +499,8 @@ def generate(store: Store, n_clients: int, seed: int = 42, with_files: bool = Tr
     if anchor is None:
         anchor = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
     gen = _Generator(seed, owners, anchor.replace(microsecond=0), files_ratio)
+    if n_clients > 0:
+        demo_fields.ensure_fields(store)
     counts = {"clients": 0, "contacts": 0, "files": 0, "shares": 0}
     done = 0
     known: dict[bytes, tuple[str, int, str, str]] = {}   # content -> blob (docx pool reuse)
@@ -509,6 +521,8 @@ def generate(store: Store, n_clients: int, seed: int = 42, with_files: bool = Tr
                 progress(done, n_clients)
         with transaction(bulk) as conn:
             _optimize_index(conn)
+    if n_clients > 0:
+        demo_fields.ensure_segments(store)
     with store.write() as conn:
         add_demo_consents(conn)
         audit.record(conn, admin, "demo", "client", None, None,

@@ -49,7 +49,9 @@ def generate_documents(store: Store, per_kind: int = 3) -> int:
     to the sale's files): an offer for offers sent, a contract for signed contracts,
     an invoice for invoiced sales, an act for shipped ones — the latest ``per_kind``
     of each — so the sale cards, their files and the search show what documents look
-    like. Only when there are no documents yet."""
+    like. Only when there are no documents yet. Returns once their text is extracted
+    (in the background, as for any document), so the search finds them at once."""
+    from clientplus_core.clients import text_jobs
     from clientplus_core.sales import documents
 
     admin = users.ensure_local_admin(store)
@@ -63,6 +65,7 @@ def generate_documents(store: Store, per_kind: int = 3) -> int:
             " LIMIT ?", (code, per_kind))]
     for day, kind, sale_id in sorted(picks):   # numbered in date order, like real ones
         documents.render(store, admin, sale_id, kind, doc_date=day)
+    text_jobs.wait(store)
     return len(picks)
 
 

@@ -424,6 +424,8 @@ def _ensure_demo_company(store: Store, admin: Actor, seed: int) -> None:
 
 
 _BULK_TABLES = ("sales", "sale_lines", "sale_status_log", "sale_payments", "interactions")
+_COUNTERS_SQL = ("INSERT INTO sale_counters (year, last_no) VALUES (?, ?)"
+                 " ON CONFLICT(year) DO UPDATE SET last_no = excluded.last_no")
 
 
 def _drop_secondary_indexes(conn: sqlite3.Connection,
@@ -531,6 +533,9 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
                     conn.executemany("INSERT INTO search_index (rowid, entity, entity_id,"
                                      " client_id, title, body) VALUES (?,?,?,?,?,?)",
                                      chunk.index)
+                    # the numbering moves with each chunk: a load killed halfway and
+                    # run again continues the numbers instead of repeating them
+                    conn.executemany(_COUNTERS_SQL, sorted(gen.counters.items()))
                 counts["sales"] += len(chunk.sales)
                 counts["sale_lines"] += len(chunk.lines)
                 counts["payments"] += len(chunk.payments)
@@ -542,16 +547,12 @@ def generate_sales(store: Store, n_sales: int, seed: int = 42,
         finally:
             with transaction(bulk) as conn:
                 _restore_dropped(conn)
-        with transaction(bulk) as conn:
-            conn.executemany("INSERT INTO sale_counters (year, last_no) VALUES (?, ?)"
-                             " ON CONFLICT(year) DO UPDATE SET last_no = excluded.last_no",
-                             sorted(gen.counters.items()))
         # No full 'optimize' of the search index here (it rewrites the whole index:
         # ~30 s for a million sales); FTS5's automerge keeps the segments few, and the
         # bench measures search on the result.
     with store.write() as conn:
         audit.record(conn, admin, "demo", "sale", None, None,
-                     f"Демо-данные: {counts['sales']} сделок, {counts['sale_lines']} строк,"
+                     f"Демо-данные: {counts['sales']} продаж, {counts['sale_lines']} строк,"
                      f" {counts['payments']} платежей", dict(counts, seed=seed))
     counts["tasks"] = generate_tasks(store, seed=seed, anchor=anchor.date())
     counts["mailings"] = generate_outreach(store)

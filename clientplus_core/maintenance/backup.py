@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from clientplus_core import __version__
-from clientplus_core.base.errors import UserError
+from clientplus_core.base.errors import DiskFullError, UserError, is_disk_full
+from clientplus_core.store import recovery
 from clientplus_core.store.config import DataDir
 from clientplus_core.store.db import Store, connect, now_iso
 from clientplus_core.store.startup import open_store
@@ -106,12 +107,32 @@ def _add_file(zf: zipfile.ZipFile, name: str, path: Path, compress: int) -> dict
 
 
 def create_backup(store: Store, actor: Actor, out: Path) -> dict[str, Any]:
-    """Write a backup .zip to ``out`` (admin only); return its manifest."""
+    """Write a backup .zip to ``out`` (admin only); return its manifest. What killed
+    backups left behind is removed first; a full disk is a :class:`DiskFullError`."""
     require(actor, "backup")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    recovery.clean_backup_leftovers(store.data_dir, out)
+    try:
+        with recovery.running(recovery.backup_lock_path(store.data_dir)):
+            manifest, members, counts = _write_backup(store, out)
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(f"резервная копия «{out.name}» не создана") from exc
+        raise
+    with store.write() as wconn:
+        audit.record(wconn, actor, "backup", "backup", None, None,
+                     f"{out.name}: {len(members)} файлов", {"path": str(out), **counts})
+    return manifest
+
+
+def _write_backup(store: Store, out: Path) -> tuple[dict[str, Any], list[dict[str, Any]],
+                                                    dict[str, int]]:
+    """The archive itself: (manifest, members, counts). Its temporary files (the
+    snapshot folder, the ``.tmp`` archive) are the ones
+    :func:`~clientplus_core.store.recovery.clean_backup_leftovers` knows."""
     warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="clientplus-backup-",
+    with tempfile.TemporaryDirectory(prefix=recovery.BACKUP_TMP_DIR_PREFIX,
                                      dir=store.data_dir.backups_dir
                                      if store.data_dir.backups_dir.is_dir() else None) as tmp:
         snap = Path(tmp) / DB_MEMBER
@@ -148,10 +169,7 @@ def create_backup(store: Store, actor: Actor, out: Path) -> dict[str, Any]:
             if os.path.exists(tmp_zip):
                 os.unlink(tmp_zip)
             raise
-    with store.write() as wconn:
-        audit.record(wconn, actor, "backup", "backup", None, None,
-                     f"{out.name}: {len(members)} файлов", {"path": str(out), **counts})
-    return manifest
+    return manifest, members, counts
 
 
 @dataclass

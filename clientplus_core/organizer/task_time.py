@@ -172,6 +172,15 @@ class _Values:
                 "sale_id": self.sale_id, "repeat": self.repeat, "repeat_day": self.repeat_day}
 
 
+def _sees(conn: sqlite3.Connection, actor: Actor, client_id: int) -> bool:
+    """Whether ``actor`` may see the live client ``client_id``."""
+    try:
+        check_visible(conn, actor, client_id)
+    except NotFound:
+        return False
+    return True
+
+
 def normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mapping[str, Any],
               before: Mapping[str, Any] | None) -> _Values:
     """Validate ``data`` (merged over ``before`` for an update); ValidationError names
@@ -247,17 +256,17 @@ def normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappin
     if v.sale_id is not None and "sale_id" not in err:
         sale = conn.execute("SELECT id, client_id, deleted_at FROM sales WHERE id = ?",
                             (v.sale_id,)).fetchone()
-        if sale is None or sale["deleted_at"] is not None:
+        if sale is None or sale["deleted_at"] is not None or not _sees(conn, actor,
+                                                                       sale["client_id"]):
+            # outside the scope reads as absent: nothing about the sale's client
             err["sale_id"] = f"{LABELS['sale_id']}: продажа №{v.sale_id} не найдена"
         elif v.client_id is not None and v.client_id != sale["client_id"]:
             err["sale_id"] = f"{LABELS['sale_id']}: продажа относится к другому клиенту"
         else:
             v.client_id = int(sale["client_id"])
-    if v.client_id is not None and "client_id" not in err:
-        try:
-            check_visible(conn, actor, v.client_id)
-        except NotFound:
-            err["client_id"] = f"{LABELS['client_id']}: клиент №{v.client_id} не найден"
+    if v.client_id is not None and "client_id" not in err and not _sees(conn, actor,
+                                                                      v.client_id):
+        err["client_id"] = f"{LABELS['client_id']}: клиент №{v.client_id} не найден"
     if err:
         raise ValidationError(err)
     return v

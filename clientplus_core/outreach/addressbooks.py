@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from clientplus_core.base.errors import ConflictError, NotFound, ValidationError
+from clientplus_core.base.textnorm import clean_line
 from clientplus_core.outreach import consent
 from clientplus_core.outreach.criteria import (
     CONTACT_BIRTHDAY,
@@ -79,7 +80,7 @@ class Skipped:
 
 
 def _clean_name(name: str) -> str:
-    text = " ".join(str(name or "").split())[:120]
+    text = clean_line(name)[:120]
     if not text:
         raise ValidationError({"name": "Название книги: обязательное поле"})
     return text
@@ -221,8 +222,17 @@ def update_book(store: Store, actor: Actor, book_id: int, *, version: int,
 
 
 def delete_book(store: Store, actor: Actor, book_id: int) -> None:
+    """Delete a book (its owner, the head or admin); refused while a mailing that is
+    not deleted uses it (the mailing names its book)."""
     book = _editable(store, actor, book_id)
     with store.write() as conn:
+        used = conn.execute("SELECT count(*) FROM mailings WHERE book_id = ? AND deleted_at"
+                            " IS NULL", (book_id,)).fetchone()[0]
+        if used:
+            raise ValidationError({"book": f"Книгу «{book['name']}» использует рассылок: {used}"
+                                           " — сначала удалите их или выберите в них другую"
+                                           " книгу"})
+        conn.execute("UPDATE mailings SET book_id = NULL WHERE book_id = ?", (book_id,))
         conn.execute("DELETE FROM address_book_members WHERE book_id = ?", (book_id,))
         conn.execute("DELETE FROM address_books WHERE id = ?", (book_id,))
         audit.record(conn, actor, "addressbook.delete", "address_book", book_id, None,

@@ -20,8 +20,8 @@ from datetime import date
 from typing import Any
 
 from clientplus_core.base.errors import AccessDenied, ConflictError, NotFound, ValidationError
-from clientplus_core.base.textnorm import clean
-from clientplus_core.records.validation import check_email, check_phone
+from clientplus_core.base.textnorm import clean, like_contains
+from clientplus_core.records.validation import check_email, check_phone, split_phone
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, client_scope, require
@@ -38,7 +38,8 @@ _EMAIL_FAST = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2
 
 
 def normalise_value(channel: str, value: str) -> str:
-    """The register's key for a value: an e-mail lower-cased, a phone in E.164.
+    """The register's key for a value: an e-mail lower-cased, a phone in E.164 (an
+    extension dropped: a consent is given for the number).
     Raises ``ValueError`` (Russian message) for an invalid value or channel."""
     if channel == "email":
         v = (value or "").strip().lower()
@@ -50,7 +51,7 @@ def normalise_value(channel: str, value: str) -> str:
     if channel == "phone":
         if not (value or "").strip():
             raise ValueError("номер телефона не указан")
-        return check_phone(value)
+        return split_phone(check_phone(value))[0]  # consent is the number's, not an extension's
     raise ValueError(f"канал «{channel}»: e-mail или телефон")
 
 
@@ -192,9 +193,11 @@ def normalise(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_links(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any]) -> None:
     if values.get("contact_id"):
-        row = conn.execute("SELECT client_id FROM contacts WHERE id = ? AND deleted_at IS NULL",
-                           (values["contact_id"],)).fetchone()
-        if row is None:
+        cond, args = client_scope(actor)
+        row = conn.execute("SELECT t.client_id FROM contacts t JOIN clients c ON c.id ="
+                           f" t.client_id WHERE t.id = ? AND t.deleted_at IS NULL AND {cond}",
+                           [values["contact_id"], *args]).fetchone()
+        if row is None:  # absent or outside the scope: the same answer, no client number
             raise NotFound(f"Контакт №{values['contact_id']} не найден")
         values["client_id"] = values.get("client_id") or row["client_id"]
     if values.get("client_id"):
@@ -205,32 +208,65 @@ def _check_links(conn: sqlite3.Connection, actor: Actor, values: dict[str, Any])
             raise NotFound(f"Клиент №{values['client_id']} не найден")
 
 
-def _auto_link(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+def _auto_link(conn: sqlite3.Connection, values: dict[str, Any],
+               actor: Actor | None = None) -> None:
     """Link a new entry given without a client to the contact or client that has
-    this address or phone (the first found), so that the entry follows that
-    client's scope: a manager does not see other managers' clients' addresses."""
+    this address or phone (a client in ``actor``'s scope first), so that the entry
+    follows that client's scope: a manager does not see other managers' clients'
+    addresses. A manager whose address belongs only to another employee's client is
+    refused (:func:`_refuse_foreign`), as for any record outside the scope."""
     if values.get("client_id") or values.get("contact_id"):
         return
     v = values["value"]
-    contact_sql: tuple[str, tuple[Any, ...]]
-    client_sql: tuple[str, tuple[Any, ...]]
-    if values["channel"] == "email":
-        contact_sql = ("SELECT id, client_id FROM contacts WHERE email = ? COLLATE NOCASE AND"
-                       " deleted_at IS NULL ORDER BY id LIMIT 1", (v,))
-        client_sql = ("SELECT id FROM clients WHERE email = ? COLLATE NOCASE AND deleted_at"
-                      " IS NULL ORDER BY id LIMIT 1", (v,))
-    else:
-        contact_sql = ("SELECT id, client_id FROM contacts WHERE (mobile = ? OR phone = ?) AND"
-                       " deleted_at IS NULL ORDER BY id LIMIT 1", (v, v))
-        client_sql = ("SELECT id FROM clients WHERE phone = ? AND deleted_at IS NULL"
-                      " ORDER BY id LIMIT 1", (v,))
-    row = conn.execute(*client_sql).fetchone()
-    if row is not None:
-        values["client_id"] = row[0]
+    scoped = actor is not None and not actor.sees_everything
+    for in_scope in ((True, False) if scoped else (False,)):
+        cond, args = client_scope(actor, "c") if in_scope and actor else ("1 = 1", [])
+        if values["channel"] == "email":
+            client_sql = ("SELECT c.id FROM clients c WHERE c.email = ? COLLATE NOCASE AND"
+                          f" c.deleted_at IS NULL AND {cond} ORDER BY c.id LIMIT 1", [v, *args])
+            contact_sql = ("SELECT t.id, t.client_id FROM contacts t JOIN clients c ON c.id ="
+                           " t.client_id WHERE t.email = ? COLLATE NOCASE AND t.deleted_at IS"
+                           f" NULL AND {cond} ORDER BY t.id LIMIT 1", [v, *args])
+        else:
+            # the number itself or the number with an extension («;ext=…», which sorts
+            # between v + ";" and v + "<"): range conditions the phone indexes serve
+            ext = [v + ";", v + "<"]
+            client_sql = ("SELECT c.id FROM clients c WHERE (c.phone = ? OR (c.phone > ? AND"
+                          " c.phone < ?)) AND c.deleted_at IS NULL"
+                          f" AND {cond} ORDER BY c.id LIMIT 1", [v, *ext, *args])
+            contact_sql = ("SELECT t.id, t.client_id FROM contacts t JOIN clients c ON c.id ="
+                           " t.client_id WHERE (t.mobile = ? OR t.phone = ? OR (t.phone > ? AND"
+                           " t.phone < ?)) AND t.deleted_at IS"
+                           f" NULL AND {cond} ORDER BY t.id LIMIT 1", [v, v, *ext, *args])
+        row = conn.execute(*client_sql).fetchone()
+        if row is not None:
+            values["client_id"] = row[0]
+        else:
+            row = conn.execute(*contact_sql).fetchone()
+            if row is not None:
+                values["contact_id"], values["client_id"] = row[0], row[1]
+        if row is not None:
+            if scoped and not in_scope:
+                _refuse_foreign(values["value"])
+            return
+
+
+def _refuse_foreign(value: str) -> None:
+    """Refuse a manager's write on an entry of another employee's client, revealing
+    nothing but that (no client name, number or entry)."""
+    raise AccessDenied(f"«{value}» относится к клиенту другого сотрудника: записать согласие"
+                       " или отказ может его ответственный или руководитель")
+
+
+def _guard_scope(conn: sqlite3.Connection, actor: Actor | None,
+                 old: Mapping[str, Any] | sqlite3.Row | None) -> None:
+    """A manager may not replace the entry linked to a client outside their scope."""
+    if actor is None or actor.sees_everything or old is None or not old["client_id"]:
         return
-    row = conn.execute(*contact_sql).fetchone()
-    if row is not None:
-        values["contact_id"], values["client_id"] = row[0], row[1]
+    cond, args = client_scope(actor)
+    if conn.execute(f"SELECT 1 FROM clients c WHERE c.id = ? AND {cond}",
+                    [old["client_id"], *args]).fetchone() is None:
+        _refuse_foreign(old["value"])
 
 
 OPTOUT_LIFTERS = ("admin", "head")
@@ -250,12 +286,16 @@ def _guard_optout(actor: Actor | None, old: Mapping[str, Any] | sqlite3.Row | No
 
 
 def _upsert(conn: sqlite3.Connection, actor: Actor | None, values: dict[str, Any],
-            action: str) -> dict[str, Any]:
+            action: str, scoped: bool = True) -> dict[str, Any]:
+    """Insert or replace the entry for ``values``' channel and value. ``scoped``: the
+    actor's client scope applies (not to an opt-out, which anyone may record)."""
     ts = now_iso()
     old = lookup(conn, values["channel"], values["value"])
     _guard_optout(actor, old, values["status"])
+    if scoped:
+        _guard_scope(conn, actor, old)
     if old is None:
-        _auto_link(conn, values)
+        _auto_link(conn, values, actor if scoped else None)
         cur = conn.execute(
             "INSERT INTO consents (channel, value, status, date, source, note, client_id,"
             " contact_id, recorded_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -300,7 +340,9 @@ def record_optout(store: Store, actor: Actor | None, channel: str, value: str, s
     values = normalise({"channel": channel, "value": value, "status": "optout",
                         "source": source, "note": note})
     with store.write() as conn:
-        _upsert(conn, actor, values, "consent.optout")
+        # An opt-out is the person's own decision (152-ФЗ): whoever receives it records
+        # it, whatever client the address belongs to; nothing about that client is returned.
+        _upsert(conn, actor, values, "consent.optout", scoped=False)
 
 
 def _visible_sql(actor: Actor) -> tuple[str, list[object]]:
@@ -343,8 +385,9 @@ def list_entries(store: Store, actor: Actor, *, channel: str | None = None,
         where.append("k.date <= ?")
         params.append(str(date_to))
     if text:
-        where.append("(k.value LIKE ? OR k.note LIKE ? OR coalesce(cl.name, '') LIKE ?)")
-        params += [f"%{text.strip().lower()}%", f"%{text.strip()}%", f"%{text.strip()}%"]
+        where.append("(k.value LIKE ? ESCAPE '\\' OR k.note LIKE ? ESCAPE '\\'"
+                     " OR coalesce(cl.name, '') LIKE ? ESCAPE '\\')")
+        params += [like_contains(text.strip().lower()), *[like_contains(text.strip())] * 2]
     sql = ("SELECT k.*, coalesce(cl.name, '') AS client_name, coalesce(ct.name, '') AS"
            " contact_name, coalesce(nullif(u.full_name, ''), u.login, '') AS recorded_by_name"
            " FROM consents k LEFT JOIN clients cl ON cl.id = k.client_id"
@@ -438,8 +481,9 @@ def import_rows(store: Store, actor: Actor, rows: Iterable[Mapping[str, Any]],
                 errors.append(f"строка {i}: {exc}")
                 continue
             try:
+                _check_links(conn, actor, values)
                 _upsert(conn, actor, values, "consent.import")
-            except AccessDenied as exc:
+            except (AccessDenied, NotFound) as exc:
                 errors.append(f"строка {i}: {exc}")
                 continue
             saved += 1

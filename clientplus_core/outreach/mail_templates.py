@@ -1,10 +1,14 @@
 """Mailing templates: the personal fields, checking the subject and bodies before
 anything is sent, and rendering them for one recipient (with the unsubscribe line).
 
-Personal fields are rendered by jinja2's :class:`SandboxedEnvironment` with
-:class:`StrictUndefined` (no code execution, no silent blanks): see :data:`FIELDS`.
-Templates are checked before anything is sent (:func:`validate`): an unknown field
-or a syntax error is refused naming the part, the line and the field.
+Personal fields are rendered by the bounded sandbox of
+:mod:`clientplus_core.base.sandbox` (jinja2's :class:`SandboxedEnvironment` with loops,
+calls and output bounded) with :class:`StrictUndefined` (no code execution, no silent
+blanks): see :data:`FIELDS`. Templates are checked before anything is saved or sent
+(:func:`validate`): an unknown field, a name starting with ``_``, a syntax error or a
+trial render going over a limit is refused naming the part, the line and the field. A
+message whose texts come to more than :data:`MAX_MESSAGE_BYTES` is refused before it
+is sent.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from urllib.parse import quote
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.errors import NotFound, UserError, ValidationError
+from clientplus_core.base.sandbox import BoundedSandbox, bounded_sandbox, megabytes, private_names
+from clientplus_core.records.validation import phone_text
 from clientplus_core.sales import money
 from clientplus_core.team.access import Actor
 
@@ -32,7 +37,7 @@ FIELDS: dict[str, dict[str, str] | None] = {
     "contact": {"name": "ФИО контакта", "first_name": "имя (второе слово ФИО)",
                 "last_name": "фамилия", "middle_name": "отчество", "post": "должность",
                 "email": "e-mail контакта", "phone": "телефон контакта"},
-    "sale": {"number": "номер продажи", "date": "дата продажи", "title": "название сделки",
+    "sale": {"number": "номер продажи", "date": "дата продажи", "title": "название продажи",
              "total": "сумма продажи, «12 345,67 ₽»", "debt": "долг по этой продаже"},
     "manager": {"name": "ваш менеджер (ответственный за клиента)", "email": "e-mail менеджера",
                 "phone": "телефон менеджера"},
@@ -43,14 +48,20 @@ FIELD_HELP = {"debt": "долг клиента по выставленным и 
               "unsubscribe": "строка отписки (добавляется в конец письма, если её нет)"}
 #: the three templates, as the user sees them named
 PARTS = {"subject": "Тема", "body_text": "Текст письма", "body_html": "HTML-версия"}
+#: the largest message: what most SMTP servers accept in one message (its rendered texts
+#: and, checked when sending, its attachments)
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+#: the length of each personal field in the trial render of :func:`validate` (a long
+#: client name), so a template that multiplies a field is refused when it is saved
+SAMPLE_LENGTH = 200
 
 
 # --- templates ---------------------------------------------------------------------------
 
 
-def _env(html: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=html,
-                                keep_trailing_newline=True)
+def _env(html: bool) -> BoundedSandbox:
+    return bounded_sandbox(max_chars=MAX_MESSAGE_BYTES, undefined=StrictUndefined,
+                           autoescape=html, keep_trailing_newline=True)
 
 
 _TEXT_ENV = _env(False)
@@ -69,7 +80,9 @@ def _check_one(part: str, source: str, html: bool) -> list[str]:
         env.from_string(source)  # compiles: unknown filters/tests are errors too
     except TemplateSyntaxError as err:
         return [f"{label}, строка {err.lineno}: ошибка в шаблоне — {err.message}"]
-    problems: list[str] = []
+    problems: list[str] = [f"{label}, строка {line}: обращение к служебному имени «{name}»"
+                           " запрещено (имена, начинающиеся с «_», в шаблонах недоступны)"
+                           for name, line in private_names(ast)]
     local = _stored_names(ast)
     for name in ast.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in FIELDS and name.name not in local:
@@ -93,7 +106,7 @@ def _check_one(part: str, source: str, html: bool) -> list[str]:
         try:
             env.from_string(source).render(_sample_context(html))
         except (SecurityError, UndefinedError, TemplateError, TypeError, ValueError,
-                ArithmeticError) as err:
+                ArithmeticError, RecursionError) as err:
             problems.append(f"{label}: шаблон не выполняется — {err}")
     return sorted(set(problems), key=problems.index)
 
@@ -142,7 +155,8 @@ def _split_name(full: str) -> tuple[str, str, str]:
 
 
 def _sample_context(html: bool) -> dict[str, Any]:
-    ctx: dict[str, Any] = {var: ({a: "x" for a in attrs} if attrs else "x")
+    sample = "x" * SAMPLE_LENGTH
+    ctx: dict[str, Any] = {var: ({a: sample for a in attrs} if attrs else sample)
                            for var, attrs in FIELDS.items()}
     ctx["unsubscribe"] = _unsubscribe_value("test@example.ru", "0" * 20, html)
     return ctx
@@ -185,6 +199,7 @@ def recipient_context(conn: sqlite3.Connection, actor: Actor, rec: Mapping[str, 
         raise NotFound(f"Клиент №{rec['client_id']} не найден")
     cdict = {k: client[k] for k in ("name", "full_name", "inn", "kpp", "ogrn", "email", "phone",
                                     "director_name")}
+    cdict["phone"] = phone_text(cdict["phone"] or "")
     contact: dict[str, Any] = dict.fromkeys(FIELDS["contact"] or {}, "")
     if rec.get("contact_id"):
         row = conn.execute("SELECT * FROM contacts WHERE id = ?", (rec["contact_id"],)).fetchone()
@@ -192,7 +207,7 @@ def recipient_context(conn: sqlite3.Connection, actor: Actor, rec: Mapping[str, 
             last, first, middle = _split_name(row["name"])
             contact = {"name": row["name"], "first_name": first, "last_name": last,
                        "middle_name": middle, "post": row["post"], "email": row["email"],
-                       "phone": row["phone"] or row["mobile"]}
+                       "phone": phone_text(row["phone"] or row["mobile"])}
     sale: dict[str, Any] = dict.fromkeys(FIELDS["sale"] or {}, "")
     if rec.get("sale_id"):
         row = conn.execute("SELECT * FROM sales WHERE id = ?", (rec["sale_id"],)).fetchone()
@@ -218,18 +233,40 @@ def _compiled(source: str, html: bool) -> Template:
     return (_HTML_ENV if html else _TEXT_ENV).from_string(source)
 
 
+def _render_part(part: str, source: str, html: bool, ctx: dict[str, Any]) -> str:
+    """One template rendered; UserError naming the part when it fails or goes over a limit."""
+    try:
+        return _compiled(source, html).render(ctx)
+    except (TemplateError, RecursionError) as err:
+        raise UserError(f"{PARTS[part]}: шаблон не выполняется — {err}") from None
+
+
 def render(m: Mapping[str, Any], ctx: dict[str, Any], from_address: str,
            token: str) -> tuple[str, str, str]:
-    """Subject, text and HTML of mailing ``m`` for one recipient, the unsubscribe line added."""
-    subject = _compiled(m["subject"], False).render(ctx)
+    """Subject, text and HTML of mailing ``m`` for one recipient, the unsubscribe line added.
+
+    UserError (naming the part) when a template fails or goes over a limit of the
+    sandbox, or the texts come to more than :data:`MAX_MESSAGE_BYTES`."""
+    with _TEXT_ENV.budget():  # one budget for the whole message
+        subject, text, html = _render_parts(m, ctx, from_address, token)
+    size = sum(len(s.encode("utf-8")) for s in (subject, text, html))
+    if size > MAX_MESSAGE_BYTES:
+        raise UserError(f"Письмо получилось слишком большим ({megabytes(size)}, можно не"
+                        f" больше {megabytes(MAX_MESSAGE_BYTES)}): проверьте шаблон")
+    return subject, text, html
+
+
+def _render_parts(m: Mapping[str, Any], ctx: dict[str, Any], from_address: str,
+                  token: str) -> tuple[str, str, str]:
+    subject = _render_part("subject", m["subject"], False, ctx)
     subject = " ".join(subject.split())
-    text = _compiled(m["body_text"] or "", False).render(ctx)
+    text = _render_part("body_text", m["body_text"] or "", False, ctx)
     if "unsubscribe" not in _used_names(m["body_text"] or ""):
         text = text.rstrip("\n") + "\n\n--\n" + _unsubscribe_text(from_address, token) + "\n"
     html = ""
     if (m["body_html"] or "").strip():
         hctx = dict(ctx, unsubscribe=_unsubscribe_value(from_address, token, True))
-        html = str(_compiled(m["body_html"], True).render(hctx))
+        html = _render_part("body_html", m["body_html"], True, hctx)
         if "unsubscribe" not in _used_names(m["body_html"]):
             footer = str(Markup("<p style=\"font-size:small;color:#666\">{}</p>").format(
                 hctx["unsubscribe"]))

@@ -20,6 +20,7 @@ from clientplus_core.base.textnorm import clean
 from clientplus_core.clients import files
 from clientplus_core.outreach import smtp
 from clientplus_core.outreach.mail_templates import (
+    MAX_MESSAGE_BYTES,
     PARTS,
     check_templates,
     list_unsubscribe_header,
@@ -29,6 +30,7 @@ from clientplus_core.outreach.mail_templates import (
 )
 from clientplus_core.records import settings
 from clientplus_core.records.visibility import check_visible
+from clientplus_core.sales.common import visible as visible_sale
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -38,7 +40,6 @@ STATUSES = {"draft": ("Черновик", "Draft"), "sending": ("Отправл�
 RECIPIENT_STATUSES = {"queued": ("В очереди", "Queued"), "sending": ("Отправляется", "Sending"),
                       "sent": ("Отправлено", "Sent"), "failed": ("Ошибка", "Failed"),
                       "skipped": ("Пропущено", "Skipped")}
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # what most SMTP servers accept in one message
 LOG_HEADERS = ["№", "Адрес", "Получатель", "Клиент", "Продажа", "Статус", "Ответ сервера / причина",
                "Отправлено"]
 
@@ -299,7 +300,9 @@ def sale_invoice(store: Store, actor: Actor, sale_id: int | None,
         return None
     from clientplus_core.sales import documents
 
+    require(actor, "document.generate")
     with store.read() as conn:
+        visible_sale(conn, actor, int(sale_id))  # NotFound outside the actor's scope
         row = conn.execute(
             "SELECT f.name, f.sha256 FROM documents d JOIN files f ON f.id = d.file_id"
             " WHERE d.sale_id = ? AND d.kind = 'invoice' AND f.deleted_at IS NULL"
@@ -338,6 +341,23 @@ def _rec_dict(r: RecipientLike) -> dict[str, Any]:
             "name": r.name, "sale_id": r.sale_id}
 
 
+def check_recipient(conn: sqlite3.Connection, actor: Actor, rec: Mapping[str, Any]) -> None:
+    """NotFound unless the recipient's client, contact and sale are all in ``actor``'s
+    scope (a contact or sale outside it is refused like an unknown id, naming nothing)."""
+    check_visible(conn, actor, int(rec["client_id"]))
+    if rec.get("contact_id"):
+        row = conn.execute("SELECT client_id FROM contacts WHERE id = ? AND deleted_at IS NULL",
+                           (int(rec["contact_id"]),)).fetchone()
+        try:
+            if row is None:
+                raise NotFound("")
+            check_visible(conn, actor, row["client_id"])
+        except NotFound:
+            raise NotFound(f"Контакт №{rec['contact_id']} не найден") from None
+    if rec.get("sale_id"):
+        visible_sale(conn, actor, int(rec["sale_id"]))
+
+
 def preview(store: Store, actor: Actor, mailing_id: int,
             recipient: RecipientLike | Mapping[str, Any] | None = None,
             data: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -359,7 +379,7 @@ def preview(store: Store, actor: Actor, mailing_id: int,
     cfg = smtp.config_from(settings.get(store, "smtp") or {}, password="")
     token = rec.get("token") or "0" * 20
     with store.read() as conn:
-        check_visible(conn, actor, int(rec["client_id"]))
+        check_recipient(conn, actor, rec)
         ctx = recipient_context(conn, actor, rec, token, cfg.from_address or "noreply@example.ru")
         names = [a["name"] for a in m["attachments"]]
     subject, text, html = render(texts, ctx, cfg.from_address or "noreply@example.ru", token)

@@ -11,6 +11,12 @@ reason: «неверный номер», «не мобильный», «отка
 The file layout is the one SMS gateways import: the phone first (digits with a
 leading +), the name to address the person by, then personal fields — client,
 contact, city (when the address names one), manager.
+
+Two purposes (``purpose``): ``"sms"`` (the default) writes the bare E.164 number — an
+SMS cannot reach an extension, so «+7 495 500-55-50 доб. 123» and «доб. 124» are one
+number and the second is a «дубль»; ``"calls"`` (a call list for the operators) keeps
+the extension in its own column ``ext`` after the phone (:data:`CALL_HEADERS`), and
+two extensions of one number are two lines.
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ import phonenumbers
 
 from clientplus_core.outreach import addressbooks
 from clientplus_core.records import visibility
+from clientplus_core.records.validation import EXT_SEP, split_phone
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, require
 
 HEADERS = ["phone", "name", "client", "contact", "city", "manager"]
+CALL_HEADERS = ["phone", "ext", "name", "client", "contact", "city", "manager"]
+PURPOSES = ("sms", "calls")
 REASONS = ("неверный номер", "не мобильный", "отказ", "нет согласия", "дубль")
 _MOBILE = (phonenumbers.PhoneNumberType.MOBILE,
            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -41,11 +50,17 @@ _FEDERAL = ("Москва", "Санкт-Петербург", "Севастопо
 
 @dataclass
 class PhoneList:
-    """Rows in :data:`HEADERS` order and the dropped numbers counted by reason."""
+    """Rows in :attr:`headers` order and the dropped numbers counted by reason."""
 
     rows: list[list[str]] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
     dropped_rows: list[list[str]] = field(default_factory=list)  # value, reason, client
+    purpose: str = "sms"
+
+    @property
+    def headers(self) -> list[str]:
+        """:data:`HEADERS` for an SMS list, :data:`CALL_HEADERS` for a call list."""
+        return CALL_HEADERS if self.purpose == "calls" else HEADERS
 
     @property
     def dropped_total(self) -> int:
@@ -76,8 +91,9 @@ class _Classifier:
         self.prefix: dict[str, tuple[bool, bool, str]] = {}
 
     def classify(self, raw: str) -> tuple[str | None, bool]:
-        """(E.164 or None when invalid, is mobile)."""
-        raw = (raw or "").strip()
+        """(E.164 or None when invalid, is mobile); an extension is not part of it
+        (:func:`extension_of`)."""
+        raw = split_phone(raw)[0] if EXT_SEP in (raw or "") else (raw or "").strip()
         if _RU_E164.match(raw):
             key = raw[:8] if raw[2] == "7" or raw[2:5] in ("930", "810") else raw[:5]
             hit = self.prefix.get(key)
@@ -119,11 +135,23 @@ SELECT k.client_id, k.id, k.phone, k.consent_sms, 2, trim(k.phone), e.status, e.
 ORDER BY 1, 5, 2"""
 
 
+def extension_of(raw: str) -> str:
+    """The extension of a stored phone (``+74955005550;ext=123`` → ``123``), or ""."""
+    return split_phone(raw)[1] if EXT_SEP in (raw or "") else ""
+
+
+def _check_purpose(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        raise ValueError(f"назначение списка «{purpose}»: sms или calls")
+
+
 def build(store: Store, client_ids: list[int], mobile_only: bool = False,
-          birthday: str | None = None) -> PhoneList:
+          birthday: str | None = None, purpose: str = "sms") -> PhoneList:
     """The phone list of the clients ``client_ids`` (already in the actor's scope);
-    ``birthday`` ("MM"): a birthday book's month (only the celebrants' numbers)."""
-    out = PhoneList()
+    ``birthday`` ("MM"): a birthday book's month (only the celebrants' numbers);
+    ``purpose``: ``"sms"`` (bare numbers) or ``"calls"`` (extensions kept)."""
+    _check_purpose(purpose)
+    out = PhoneList(purpose=purpose)
     with store.read() as conn:
         addressbooks.load_ids(conn, client_ids)
         cands = addressbooks.tuples(conn, _PHONE_CANDIDATES)
@@ -144,9 +172,12 @@ def build(store: Store, client_ids: list[int], mobile_only: bool = False,
                if e164 and cand[3]}
     seen: set[str] = set()
     cities: dict[int, str] = {}
+    calls = purpose == "calls"
     for (e164, mobile), (cid, kid, raw, *_rest) in zip(classified, cands, strict=True):
         reason = ""
         entry = entries.get(e164) if e164 else None
+        ext = extension_of(raw) if calls else ""
+        key = f"{e164}{EXT_SEP}{ext}" if ext else e164
         if e164 is None:
             reason = "неверный номер"
         elif mobile_only and not mobile:
@@ -155,7 +186,7 @@ def build(store: Store, client_ids: list[int], mobile_only: bool = False,
             reason = "отказ"
         elif entry is None and e164 not in flagged:
             reason = "нет согласия"
-        elif e164 in seen:
+        elif key in seen:
             reason = "дубль"
         name, legal, postal, manager = clients[cid]
         contact_name = names.get(kid, "") if kid else ""
@@ -163,43 +194,50 @@ def build(store: Store, client_ids: list[int], mobile_only: bool = False,
             out.dropped[reason] += 1
             out.dropped_rows.append([e164 or raw, reason, name, contact_name])
             continue
-        assert e164 is not None
-        seen.add(e164)
+        assert e164 is not None and key is not None
+        seen.add(key)
         city = cities.get(cid)
         if city is None:
             city = cities[cid] = city_of(legal) or city_of(postal)
-        out.rows.append([e164, contact_name or name, name, contact_name, city, manager or ""])
+        out.rows.append([e164, *([ext] if calls else []), contact_name or name, name,
+                         contact_name, city, manager or ""])
     return out
 
 
-def for_book(store: Store, actor: Actor, book_id: int, mobile_only: bool = False) -> PhoneList:
+def for_book(store: Store, actor: Actor, book_id: int, mobile_only: bool = False,
+             purpose: str = "sms") -> PhoneList:
     require(actor, "phones.export")
+    _check_purpose(purpose)
     book = addressbooks.get_book(store, actor, book_id)
     return build(store, addressbooks.client_ids(store, actor, book), mobile_only,
-                 addressbooks.birthday_month(book["criteria"]))
+                 addressbooks.birthday_month(book["criteria"]), purpose)
 
 
-def for_segment(store: Store, actor: Actor, segment: str, mobile_only: bool = False
-                ) -> PhoneList:
+def for_segment(store: Store, actor: Actor, segment: str, mobile_only: bool = False,
+                purpose: str = "sms") -> PhoneList:
     from clientplus_core.analytics import segments
 
     require(actor, "phones.export")
-    return build(store, segments.client_ids(store, actor, segment), mobile_only)
+    _check_purpose(purpose)
+    return build(store, segments.client_ids(store, actor, segment), mobile_only,
+                 purpose=purpose)
 
 
-def for_clients(store: Store, actor: Actor, ids: Iterable[int], mobile_only: bool = False
-                ) -> PhoneList:
+def for_clients(store: Store, actor: Actor, ids: Iterable[int], mobile_only: bool = False,
+                purpose: str = "sms") -> PhoneList:
     """A phone list of given clients, narrowed to the actor's scope."""
     require(actor, "phones.export")
+    _check_purpose(purpose)
     with store.read() as conn:
         visible = visibility.visible_clients(conn, actor, ids)
-    return build(store, visible, mobile_only)
+    return build(store, visible, mobile_only, purpose=purpose)
 
 
 def to_xlsx(phones: PhoneList) -> bytes:
     from clientplus_core.clients.export import rows_to_xlsx
 
-    return rows_to_xlsx(HEADERS, phones.rows, sheet="SMS")
+    return rows_to_xlsx(phones.headers, phones.rows,
+                        sheet="Звонки" if phones.purpose == "calls" else "SMS")
 
 
 def to_csv(phones: PhoneList) -> bytes:
@@ -213,7 +251,7 @@ def to_csv(phones: PhoneList) -> bytes:
 
     text = io.StringIO()
     writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow(phones.headers)
     for row in phones.rows:
         writer.writerow([row[0], *(safe_cell(v, "csv") for v in row[1:])])
     return ("\ufeff" + text.getvalue()).encode("utf-8")

@@ -42,6 +42,7 @@ from clientplus_core.outreach.mailing import (
     RecipientLike,
     attachment_files,
     book_recipients,
+    check_recipient,
     get,
     megabytes,
     recipient_counts,
@@ -114,6 +115,10 @@ def _skip_reason(conn: sqlite3.Connection, actor: Actor, rec: Mapping[str, Any])
         check_visible(conn, actor, int(rec["client_id"]))
     except NotFound:
         return "клиент недоступен отправителю (не его клиент или удалён)"
+    try:
+        check_recipient(conn, actor, rec)
+    except NotFound:
+        return "контакт или продажа недоступны отправителю (не его клиента или удалены)"
     try:
         norm = consent.normalise_value("email", rec["email"])
     except ValueError as err:

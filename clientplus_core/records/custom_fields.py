@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.textnorm import clean, clean_line
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team.access import Actor, require
 
@@ -141,7 +142,7 @@ def normalise_value(fd: FieldDef, value: Any) -> Any:
         return None
     t = fd.type
     if t == "text":
-        text = str(value).strip()
+        text = clean(value)
         if len(text) > 2000:
             raise ValueError("не длиннее 2000 символов")
         return text
@@ -301,7 +302,7 @@ def _clean_def(data: dict[str, Any]) -> dict[str, Any]:
     key = str(data.get("key") or "").strip().lower()
     if not _KEY_RE.match(key):
         errors["key"] = "Ключ: латинские буквы, цифры и _, начинается с буквы (до 40 знаков)"
-    label_ru = str(data.get("label_ru") or "").strip()[:100]
+    label_ru = clean_line(data.get("label_ru"))[:100]
     if not label_ru:
         errors["label_ru"] = "Название: обязательное поле"
     ftype = str(data.get("type") or "text")
@@ -312,7 +313,7 @@ def _clean_def(data: dict[str, Any]) -> dict[str, Any]:
         raw = [p for p in re.split(r"[\n;,]", raw)]
     options: list[str] = []
     for o in raw:
-        text = str(o).strip()[:100]
+        text = clean_line(o)[:100]
         if text and text not in options:
             options.append(text)
     if ftype in ("select", "multiselect") and not options:
@@ -320,7 +321,7 @@ def _clean_def(data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return {"entity": entity, "key": key, "label_ru": label_ru,
-            "label_en": str(data.get("label_en") or "").strip()[:100], "type": ftype,
+            "label_en": clean_line(data.get("label_en"))[:100], "type": ftype,
             "options": json.dumps(options if ftype in ("select", "multiselect") else [],
                                   ensure_ascii=False),
             "required": int(bool(data.get("required"))), "sort": int(data.get("sort") or 100),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from clientplus_core.base import formats
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team.access import Actor, require
 
@@ -26,8 +28,13 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "mail_rate_per_minute": (60, "Mailings send at most this many messages a minute"
                                  " (0: no limit)."),
     "timezone": ("Europe/Moscow", "Time zone (IANA name, e.g. Europe/Moscow, Asia/Yekaterinburg)"
-                                  " in which tasks' \"today\", \"this week\" and \"overdue\""
-                                  " are computed; task times are stored in UTC."),
+                                  " in which every time is shown (histories, uploads, backups,"
+                                  " the audit trail) and tasks' \"today\", \"this week\" and"
+                                  " \"overdue\" are computed; times are stored in UTC."),
+    "first_start": ({}, "Written by `clientplus init --demo-if-new`: the demo fill planned for"
+                        " a new data folder and the steps done (clients, sales, passwords,"
+                        " finished), so that a rerun completes an interrupted first start."
+                        " Not meant to be edited."),
 }
 
 
@@ -51,6 +58,12 @@ def put(store: Store, actor: Actor, key: str, value: Any) -> None:
                      " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                      (key, json.dumps(value, ensure_ascii=False), now_iso(), actor.id))
         audit.record(conn, actor, "settings", "settings", None, None, key)
+
+
+def zone(store: Store) -> ZoneInfo:
+    """The zone every time is shown in (setting ``timezone``; Moscow when the stored
+    name is unknown, so showing a time never fails)."""
+    return formats.zone(get(store, "timezone"))
 
 
 def upload_limit_bytes(store: Store) -> int:

@@ -159,33 +159,73 @@ def parse_phone(value: str, region: str = "RU") -> phonenumbers.PhoneNumber | No
         return None
 
 
+EXT_SEP = ";ext="
+"""How a stored phone carries an extension: ``+74955005550;ext=123`` (RFC 3966 style).
+The part before it is plain E.164, so equality (duplicates, import matching) and the
+digits search keep working; a phone without an extension is stored exactly as before."""
+_EXT_RE = re.compile(r"^\d{1,10}$")
+
+
+def split_phone(stored: str) -> tuple[str, str]:
+    """``(e164, extension)`` of a stored phone (``""`` when it has no extension)."""
+    base, _sep, ext = (stored or "").partition(EXT_SEP)
+    return base.strip(), ext.strip()
+
+
 def check_phone(value: str) -> str:
-    """Normalise a phone to E.164 (``+79161234567``); refuse an invalid number."""
+    """Normalise a phone to E.164 (``+79161234567``); refuse an invalid number.
+
+    An extension typed with it («+7 495 500-55-50 доб. 123», «ext 123», «#123») is
+    kept: ``+74955005550;ext=123`` (see :data:`EXT_SEP`)."""
     if not (value or "").strip():
         return ""
     num = parse_phone(value)
     if num is None or not phonenumbers.is_valid_number(num):
         raise ValueError(f"«{value.strip()[:40]}» — не действительный номер телефона")
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    ext = (num.extension or "").strip()
+    if ext and not _EXT_RE.match(ext):
+        raise ValueError(f"добавочный номер «{ext[:20]}» — от 1 до 10 цифр")
+    return e164 + EXT_SEP + ext if ext else e164
 
 
 def format_phone(e164: str) -> str:
-    """Show a stored E.164 phone: national format for Russia, international otherwise."""
+    """Show a stored E.164 phone: national format for Russia, international otherwise;
+    an extension follows as «доб. 123» (``8 (495) 500-55-50 доб. 123``)."""
     if not e164:
         return ""
+    base, ext = split_phone(e164)
     try:
-        num = phonenumbers.parse(e164, "RU")
+        num = phonenumbers.parse(base, "RU")
     except phonenumbers.NumberParseException:
         return e164
-    if phonenumbers.region_code_for_number(num) == "RU":
-        return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL
+           if phonenumbers.region_code_for_number(num) == "RU"
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    shown = phonenumbers.format_number(num, fmt)
+    return f"{shown} доб. {ext}" if ext else shown
+
+
+def phone_text(stored: str) -> str:
+    """A stored phone as plain text for a letter or a document: unchanged without an
+    extension (``+74955005550``), the extension readable with one
+    (``+74955005550 доб. 123``), never the storage form ``;ext=``."""
+    base, ext = split_phone(stored)
+    return f"{base} доб. {ext}" if ext else (stored or "")
+
+
+def phone_search_tokens(stored: str) -> list[str]:
+    """What search matches a stored phone by, unseen: its bare digits (``74955005550``)
+    and, with an extension, the digits followed by it (``74955005550 123``)."""
+    base, ext = split_phone(stored)
+    digits = base.lstrip("+")
+    return [digits, f"{digits} {ext}"] if ext else [digits] if digits else []
 
 
 def is_mobile(e164: str) -> bool:
     """Whether a stored phone is a mobile number."""
     try:
-        num = phonenumbers.parse(e164, "RU")
+        num = phonenumbers.parse(split_phone(e164)[0], "RU")
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.number_type(num) in (phonenumbers.PhoneNumberType.MOBILE,

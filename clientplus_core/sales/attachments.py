@@ -9,12 +9,11 @@ from typing import Any, BinaryIO
 
 from clientplus_core.base.errors import ValidationError
 from clientplus_core.base.textnorm import clean
-from clientplus_core.clients import files
+from clientplus_core.clients import files, text_jobs
 from clientplus_core.records import settings
 from clientplus_core.records.validation import check_url
 from clientplus_core.sales.common import visible
 from clientplus_core.search import index as search
-from clientplus_core.search.textextract import extract_text
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -24,42 +23,39 @@ from clientplus_core.team.access import Actor, require
 
 def attach_file(store: Store, actor: Actor, sale_id: int, name: str,
                 data: bytes | BinaryIO) -> dict[str, Any]:
-    """Attach a file to a sale (also listed on the client's card); its text is
-    extracted for search, as on the client card."""
+    """Attach a file to a sale (also listed on the client's card). Returns at once: its
+    text is extracted for search in the background, as on the client card."""
     require(actor, "file.upload")
     fname = files.safe_name(name)
     with store.read() as conn:
         visible(conn, actor, sale_id)
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     sha, size = files.put_blob(store, stream, settings.upload_limit_bytes(store))
-    with store.read() as conn:
-        known = conn.execute("SELECT text_status, text FROM blobs WHERE sha256 = ?",
-                             (sha,)).fetchone()
-    if known:
-        status, text = known["text_status"], known["text"]
-    else:
-        status, text = extract_text(files.blob_path(store, sha).read_bytes(), fname)
     with store.write() as conn:
-        return attach(conn, actor, sale_id, fname, sha, size, status, text)
+        frow = attach(conn, actor, sale_id, fname, sha, size)
+    if frow["text_status"] == "pending":
+        text_jobs.start(store)
+    return frow
 
 
 def attach(conn: sqlite3.Connection, actor: Actor, sale_id: int, fname: str, sha: str,
-           size: int, status: str, text: str) -> dict[str, Any]:
-    """Record a stored blob as a file of the sale (index its text, audit); inside a write."""
+           size: int) -> dict[str, Any]:
+    """Record a stored blob as a file of the sale (index its text if known, audit) inside
+    a write. New bytes come back with ``text_status`` ``pending``: the caller starts
+    :func:`clientplus_core.clients.text_jobs.start` after the write."""
     row = visible(conn, actor, sale_id)
     ts = now_iso()
     mime = mimetypes.guess_type(fname)[0] or "application/octet-stream"
-    conn.execute("INSERT OR IGNORE INTO blobs (sha256, size, text_status, text, created_at)"
-                 " VALUES (?,?,?,?,?)", (sha, size, status, text, ts))
+    blob = files.record_blob(conn, sha, size, ts)
     cur = conn.execute(
         "INSERT INTO files (client_id, sale_id, sha256, name, size, mime, uploaded_by,"
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
         (row["client_id"], sale_id, sha, fname, size, mime, actor.id, ts, ts))
     frow = conn.execute("SELECT * FROM files WHERE id = ?", (cur.lastrowid,)).fetchone()
-    files.index_file(conn, frow, text)
+    files.index_file(conn, frow, blob["text"])
     audit.record(conn, actor, "upload", "file", frow["id"], row["client_id"],
                  f"{row['number']}: {fname}", {"size": size, "sha256": sha, "sale_id": sale_id})
-    return dict(frow) | {"text_status": status}
+    return dict(frow) | {"text_status": blob["text_status"], "text_reason": blob["text_reason"]}
 
 
 def list_files(store: Store, actor: Actor, sale_id: int) -> list[dict[str, Any]]:
@@ -67,7 +63,8 @@ def list_files(store: Store, actor: Actor, sale_id: int) -> list[dict[str, Any]]
     with store.read() as conn:
         visible(conn, actor, sale_id)
         return [dict(r) for r in conn.execute(
-            "SELECT f.*, b.text_status, u.full_name AS uploaded_by_name FROM files f"
+            "SELECT f.*, b.text_status, b.text_reason, u.full_name AS uploaded_by_name"
+            " FROM files f"
             " JOIN blobs b ON b.sha256 = f.sha256 LEFT JOIN users u ON u.id = f.uploaded_by"
             " WHERE f.sale_id = ? AND f.deleted_at IS NULL ORDER BY f.id DESC", (sale_id,))]
 

@@ -70,7 +70,7 @@ def find_id(store: Store, actor: Actor, number: str) -> int:
             row = conn.execute("SELECT id FROM sales WHERE id = ? AND deleted_at IS NULL",
                                (int(number),)).fetchone()
         if row is None:
-            raise NotFound(f"Сделка «{number}» не найдена")
+            raise NotFound(f"Продажа «{number}» не найдена")
         visible(conn, actor, row["id"])
         return int(row["id"])
 

@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from clientplus_core.base.errors import NotFound, ValidationError
-from clientplus_core.base.textnorm import clean, fold
+from clientplus_core.base.textnorm import clean, fold, like_contains
 from clientplus_core.clients import sheets
 from clientplus_core.clients.export import rows_to_xlsx
 from clientplus_core.records.conflicts import conflict
@@ -209,8 +209,8 @@ def list_items(store: Store, actor: Actor, query: str = "", active_only: bool = 
         where.append("kind = ?")
         args.append(kind)
     if query.strip():
-        where.append("(name LIKE ? OR sku LIKE ?)")
-        args += [f"%{query.strip()}%"] * 2
+        where.append("(name LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\')")
+        args += [like_contains(query.strip())] * 2
     with store.read() as conn:
         rows = conn.execute(f"SELECT * FROM catalogue WHERE {' AND '.join(where)}"
                             " ORDER BY name COLLATE NOCASE, id LIMIT ?", [*args, limit])

@@ -107,11 +107,11 @@ def visible(conn: sqlite3.Connection, actor: Actor, sale_id: int,
     """The sale row if the actor may see its client (NotFound otherwise)."""
     row = conn.execute("SELECT * FROM sales WHERE id = ?", (sale_id,)).fetchone()
     if row is None or (row["deleted_at"] is not None and not include_deleted):
-        raise NotFound(f"Сделка №{sale_id} не найдена")
+        raise NotFound(f"Продажа №{sale_id} не найдена")
     try:
         check_visible(conn, actor, row["client_id"])
     except NotFound:
-        raise NotFound(f"Сделка №{sale_id} не найдена") from None
+        raise NotFound(f"Продажа №{sale_id} не найдена") from None
     return row
 
 

@@ -88,15 +88,23 @@ def _totals_table(d: Any, align: Any) -> None:
         r.cells[1].width = Cm(3)
 
 
-def _signatures(d: Any, left: tuple[str, str], right: tuple[str, str]) -> None:
-    t = d.add_table(rows=2, cols=2)
+def _signatures(d: Any, left: tuple[str, str], right: tuple[str, str],
+                posts: tuple[str, str] | None = None) -> None:
+    """Two signature blocks: a caption, the signer's post (``posts``, when given) and
+    «_______________ / Фамилия И. О.»."""
+    t = d.add_table(rows=3 if posts else 2, cols=2)
     _cell(t.rows[0].cells[0], left[0], bold=True)
     _cell(t.rows[0].cells[1], right[0], bold=True)
-    _cell(t.rows[1].cells[0], f"_______________ / {left[1]}")
-    _cell(t.rows[1].cells[1], f"_______________ / {right[1]}")
+    if posts:
+        _cell(t.rows[1].cells[0], posts[0])
+        _cell(t.rows[1].cells[1], posts[1])
+    _cell(t.rows[-1].cells[0], f"_______________ / {left[1]}")
+    _cell(t.rows[-1].cells[1], f"_______________ / {right[1]}")
 
 
 def _requisites_table(d: Any) -> None:
+    """Both parties' requisites side by side; a line whose value is empty (no phone, no
+    bank) is left out whole (a ``{%p if %}`` paragraph pair around it)."""
     t = d.add_table(rows=2, cols=2)
     t.style = "Table Grid"
     _cell(t.rows[0].cells[0], "Поставщик (Исполнитель)", bold=True)
@@ -104,15 +112,33 @@ def _requisites_table(d: Any) -> None:
     for i, who in enumerate(("seller", "buyer")):
         c = t.rows[1].cells[i]
         c.text = ""
-        parts = [f"{{{{ {who}.full_name }}}}", f"{{{{ {who}.inn_kpp }}}}",
-                 f"ОГРН {{{{ {who}.ogrn }}}}", f"Адрес: {{{{ {who}.address }}}}",
-                 f"Р/с {{{{ {who}.account }}}}", f"в {{{{ {who}.bank_name }}}}",
-                 f"БИК {{{{ {who}.bik }}}}", f"К/с {{{{ {who}.corr_account }}}}",
-                 f"Тел.: {{{{ {who}.phone }}}}", "",
-                 f"_______________ / {{{{ {who}.director_short }}}}"]
-        c.paragraphs[0].add_run(parts[0])
-        for text in parts[1:]:
+        ogrn = f"{{{{ {who}.ogrn_label }}}} {{{{ {who}.ogrn }}}}"
+        optional = [("inn_kpp", f"{{{{ {who}.inn_kpp }}}}"), ("ogrn", ogrn),
+                    ("address", f"Адрес: {{{{ {who}.address }}}}"),
+                    ("account", f"Р/с {{{{ {who}.account }}}}"),
+                    ("bank_name", f"в {{{{ {who}.bank_name }}}}"),
+                    ("bik", f"БИК {{{{ {who}.bik }}}}"),
+                    ("corr_account", f"К/с {{{{ {who}.corr_account }}}}"),
+                    ("phone", f"Тел.: {{{{ {who}.phone }}}}"),
+                    ("email", f"E-mail: {{{{ {who}.email }}}}")]
+        c.paragraphs[0].add_run(f"{{{{ {who}.full_name }}}}")
+        for key, text in optional:
+            c.add_paragraph(f"{{%p if {who}.{key} %}}")
             c.add_paragraph(text)
+            c.add_paragraph("{%p endif %}")
+        c.add_paragraph("")
+        c.add_paragraph(f"{{{{ {who}.signer_post }}}}")
+        c.add_paragraph(f"_______________ / {{{{ {who}.director_short }}}}")
+
+
+def _preamble(role_seller: str, role_buyer: str, tail: str) -> str:
+    """«<party>, именуемое в дальнейшем «…», в лице …, действующего на основании …, с
+    одной стороны, и <party>, …, с другой стороны, <tail>»."""
+    def side(who: str, role: str) -> str:
+        return (f"{{{{ {who}.party }}}}, {{{{ {who}.named }}}} в дальнейшем «{role}»"
+                f"{{% if {who}.signatory %}}, {{{{ {who}.signatory }}}}{{% endif %}}")
+    return (f"{side('seller', role_seller)}, с одной стороны, и {side('buyer', role_buyer)},"
+            f" с другой стороны, {tail}")
 
 
 def build_default_template(kind: str) -> bytes:
@@ -154,12 +180,14 @@ def build_default_template(kind: str) -> bytes:
         _p(d, "Оплата данного счёта означает согласие с условиями поставки товара (оказания"
               " услуг). Счёт действителен до {{ doc.valid_until }}.", space_after=10)
         _signatures(d, ("Руководитель", "{{ seller.director_short }}"),
-                    ("Бухгалтер", "{{ seller.director_short }}"))
+                    ("Бухгалтер", "{{ seller.accountant_short }}"))
     elif kind == "offer":
         _p(d, "{{ seller.name }}", bold=True, size=11)
         _p(d, "{{ seller.inn_kpp }}, {{ seller.address }}", space_after=2)
-        _p(d, "{% if seller.phone %}тел. {{ seller.phone }} {% endif %}{{ seller.email }}",
-           space_after=10)
+        _p(d, "{%p if seller.phone or seller.email %}")
+        _p(d, "{% if seller.phone %}тел. {{ seller.phone }}{% endif %}{% if seller.phone and"
+              " seller.email %}, {% endif %}{{ seller.email }}", space_after=10)
+        _p(d, "{%p endif %}")
         _p(d, "Кому: {{ buyer.name }}{% if contact.name %}, {{ contact.post }}"
               " {{ contact.name }}{% endif %}", align=align.RIGHT, space_after=10)
         _p(d, "Коммерческое предложение № {{ doc.number }} от {{ doc.date }}", bold=True,
@@ -169,27 +197,26 @@ def build_default_template(kind: str) -> bytes:
               " услуги:", space_after=6)
         _lines_table(d, align)
         _totals_table(d, align)
-        _p(d, "Итого к оплате: {{ totals.words }}", bold=True, space_after=8)
+        _p(d, "Итого к оплате: {{ totals.total }} руб. ({{ totals.words }})", bold=True,
+           space_after=8)
         _p(d, "Предложение действительно до {{ doc.valid_until }}.")
         _p(d, "Ответственный менеджер: {{ manager.name }}{% if manager.email %},"
               " {{ manager.email }}{% endif %}", space_after=12)
-        _p(d, "{{ seller.director_post }} _______________ {{ seller.director_short }}")
+        _p(d, "{{ seller.signer_post }} _______________ {{ seller.director_short }}")
     elif kind == "contract":
         _p(d, "ДОГОВОР № {{ doc.number }}", bold=True, size=13, align=align.CENTER)
         _p(d, "{{ doc.date_words }}", align=align.RIGHT, space_after=8)
-        _p(d, "{{ seller.full_name }} ({{ seller.inn_kpp }}), именуемое в дальнейшем"
-              " «Поставщик», в лице руководителя ({{ seller.director_post }})"
-              " {{ seller.director_name }}, с одной стороны, и {{ buyer.full_name }}"
-              " ({{ buyer.inn_kpp }}), именуемое в дальнейшем «Покупатель», с другой стороны,"
-              " заключили настоящий договор о нижеследующем:", space_after=6)
+        _p(d, _preamble("Поставщик", "Покупатель",
+                        "заключили настоящий договор о нижеследующем:"), space_after=6)
         _p(d, "1. ПРЕДМЕТ ДОГОВОРА", bold=True)
         _p(d, "1.1. Поставщик обязуется передать Покупателю товары (оказать услуги), указанные"
               " в спецификации, а Покупатель — принять и оплатить их.", space_after=4)
+        _p(d, "Спецификация", bold=True, align=align.CENTER, space_after=4)
         _lines_table(d, align)
         _totals_table(d, align)
         _p(d, "2. ЦЕНА И ПОРЯДОК РАСЧЁТОВ", bold=True)
         _p(d, "2.1. Общая стоимость по договору составляет {{ totals.total }} руб."
-              " ({{ totals.words }}), {{ totals.vat_caption }}.")
+              " ({{ totals.words }}), {{ totals.vat_sentence }}")
         _p(d, "2.2. Оплата производится по графику:")
         sched = d.add_table(rows=4, cols=4)
         sched.style = "Table Grid"
@@ -217,6 +244,9 @@ def build_default_template(kind: str) -> bytes:
         _p(d, "Исполнитель: {{ seller.requisites }}")
         _p(d, "Заказчик: {{ buyer.requisites }}")
         _p(d, "Основание: {{ sale.basis }}", space_after=6)
+        _p(d, _preamble("Исполнитель", "Заказчик", "составили настоящий акт о том, что"
+                        " Исполнитель оказал следующие услуги (передал товары):"),
+           space_after=6)
         _lines_table(d, align)
         _totals_table(d, align)
         _p(d, "Всего оказано услуг (отгружено товаров) {{ totals.count }}, на сумму"
@@ -225,7 +255,8 @@ def build_default_template(kind: str) -> bytes:
         _p(d, "Вышеперечисленные услуги выполнены (товары переданы) полностью и в срок."
               " Заказчик претензий по объёму, качеству и срокам не имеет.", space_after=12)
         _signatures(d, ("Исполнитель", "{{ seller.director_short }}"),
-                    ("Заказчик", "{{ buyer.director_short }}"))
+                    ("Заказчик", "{{ buyer.director_short }}"),
+                    ("{{ seller.signer_post }}", "{{ buyer.signer_post }}"))
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()

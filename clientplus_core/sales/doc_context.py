@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from clientplus_core.sales import company, money
+from clientplus_core.records.validation import phone_text
+from clientplus_core.sales import company, money, signatory
 from clientplus_core.sales.card import VAT_MODE_LABELS, get_card
 from clientplus_core.sales.common import parse_date, today
 from clientplus_core.store.db import Store
@@ -23,10 +24,22 @@ MONTHS_GEN = ("января", "февраля", "марта", "апреля", "�
 _PARTY = {
     "name": "краткое наименование", "full_name": "полное наименование",
     "inn": "ИНН", "kpp": "КПП", "ogrn": "ОГРН / ОГРНИП", "inn_kpp": "«ИНН …, КПП …»",
+    "ogrn_label": "«ОГРН» (юр. лицо) или «ОГРНИП» (ИП)",
     "address": "юридический адрес", "postal_address": "почтовый адрес",
     "bank_name": "банк", "bik": "БИК", "corr_account": "корр. счёт",
     "account": "расчётный счёт", "director_post": "должность руководителя",
     "director_name": "руководитель (ФИО)", "director_short": "руководитель (Фамилия И. О.)",
+    "director_post_gen": "должность руководителя, кого? («Генерального директора»)",
+    "director_name_gen": "руководитель, кого? («Иванова Ивана Ивановича»)",
+    "basis": "на основании чего действует («Устава», «записи в ЕГРИП ОГРНИП …»)",
+    "party": "сторона договора («Общество с ограниченной ответственностью …»,"
+             " «Индивидуальный предприниматель Петров Пётр Петрович»)",
+    "named": "«именуемое» / «именуемый» / «именуемая» (по виду стороны и полу)",
+    "acting": "«действующего» / «действующей» (юр. лицо), «действующий» / «действующая» (ИП)",
+    "signatory": "«в лице Генерального директора Иванова Ивана Ивановича, действующего на"
+                 " основании Устава» (ИП: «действующий на основании записи в ЕГРИП …»)",
+    "signer_post": "подпись: должность («Генеральный директор», «Индивидуальный"
+                   " предприниматель»)",
     "phone": "телефон", "email": "e-mail", "website": "сайт",
     "requisites": "реквизиты одной строкой",
 }
@@ -35,17 +48,21 @@ VARIABLES: dict[str, dict[str, str]] = {
             "date_words": "дата («30 декабря 2025 г.»)", "title": "название вида документа",
             "kind": "вид: offer, invoice, contract, act",
             "valid_until": "срок (ожидаемая дата закрытия или +30 дней)"},
-    "seller": {**_PARTY, "tax_system": "система налогообложения (osn / usn)"},
+    "seller": {**_PARTY, "tax_system": "система налогообложения (osn / usn)",
+               "accountant_name": "главный бухгалтер (ФИО; пусто — руководитель)",
+               "accountant_short": "главный бухгалтер (Фамилия И. О.)"},
     "buyer": dict(_PARTY),
     "contact": {"name": "контактное лицо", "post": "должность", "phone": "телефон",
                 "email": "e-mail"},
     "manager": {"name": "ответственный менеджер", "email": "e-mail менеджера"},
-    "sale": {"number": "номер сделки", "date": "дата сделки", "title": "название сделки",
+    "sale": {"number": "номер продажи", "date": "дата продажи", "title": "название продажи",
              "source": "источник", "notes": "примечания", "expected_close": "ожидаемая дата",
              "vat_mode": "included / on_top", "vat_mode_label": "«НДС в сумме» / «НДС сверху»",
-             "discount": "скидка по сделке, %", "basis": "«Сделка № … от …»"},
+             "discount": "скидка на продажу, %", "basis": "«Продажа № … от …»"},
     "lines": {"no": "№ строки", "name": "наименование", "sku": "артикул", "unit": "ед.",
-              "qty": "количество", "price": "цена", "discount": "скидка, %",
+              "qty": "количество", "price": "цена",
+              "discount": "скидка строки вместе со скидкой на продажу, % (цена × кол-во −"
+                          " скидка = сумма)",
               "amount": "сумма", "vat_rate": "ставка НДС («22 %», «Без НДС»)",
               "vat": "НДС строки"},
     "totals": {"subtotal": "итого (сумма строк)", "vat_total": "НДС всего",
@@ -53,8 +70,10 @@ VARIABLES: dict[str, dict[str, str]] = {
                "vat_lines": "строки НДС: список из caption и amount",
                "vat_caption": "НДС одной строкой («В том числе НДС 22 %: 1 231,07»"
                               " или «Без налога (НДС)»)",
+               "vat_sentence": "НДС в конце фразы о сумме («в том числе НДС 22 % —"
+                               " 1 231,07 руб.» или «без налога (НДС).»)",
                "no_vat": "все строки без НДС (да/нет)", "count": "число наименований",
-               "words": "всего к оплате прописью", "discount": "скидка по сделке, %"},
+               "words": "всего к оплате прописью", "discount": "скидка на продажу, %"},
     "schedule": {"no": "№", "date": "дата платежа", "amount": "сумма", "note": "примечание"},
     "balance": {"paid": "оплачено", "remaining": "осталось оплатить"},
 }
@@ -93,7 +112,13 @@ def _party(d: Mapping[str, Any]) -> dict[str, str]:
                                              "director_name", "phone", "email", "website")}
     out["full_name"] = out["full_name"] or out["name"]
     out["address"] = str(d.get("legal_address") or "")
-    out["director_short"] = _short_name(out["director_name"])
+    out["director_short"] = _short_name(signatory.person_name(d))
+    out |= signatory.party_words(d)
+    kind = str(d.get("kind") or "legal")
+    out["ogrn_label"] = "ОГРНИП" if kind == "ip" or len(out["ogrn"]) == 15 else "ОГРН"
+    out["signer_post"] = ("Индивидуальный предприниматель" if kind == "ip"
+                          else out["director_post"] or ("Руководитель" if kind == "legal"
+                                                        else ""))
     out["inn_kpp"] = ", ".join(x for x in (f"ИНН {out['inn']}" if out["inn"] else "",
                                            f"КПП {out['kpp']}" if out["kpp"] else "") if x)
     phone = out["phone"]
@@ -106,6 +131,26 @@ def _party(d: Mapping[str, Any]) -> dict[str, str]:
         out["full_name"], out["inn_kpp"], out["address"],
         f"тел. {phone}" if phone else "") if x)
     return out
+
+
+def _line_discount(line: Decimal, sale: Decimal) -> str:
+    """The discount a line's amount carries, its own and the sale's together, so that
+    quantity × price less this percent is the amount printed beside it (the sale's 10 %
+    and the line's 5 % make 14,5 %: 100 − 0,95 × 0,90 × 100). Empty for none."""
+    line, sale = Decimal(line or 0), Decimal(sale or 0)
+    total = 100 - (100 - line) * (100 - sale) / 100
+    return money.format_percent(total) if total else ""
+
+
+def _vat_sentence(totals: Mapping[str, Any]) -> str:
+    """The VAT clause that ends a sentence about the total, in lower case with «руб.»:
+    «в том числе НДС 22 % — 1 231,07 руб.» (several rates joined by commas; the total
+    to pay contains the VAT in both modes), «без налога (НДС).» when there is none."""
+    if totals["no_vat"]:
+        return "без налога (НДС)."
+    parts = [f"НДС {v['label']} — {money.format_amount(v['amount'])} руб."
+             for v in totals["vat_by_rate"]]
+    return "в том числе " + ", ".join(parts)
 
 
 def _context_from_card(card: Mapping[str, Any], seller: Mapping[str, Any],
@@ -123,14 +168,19 @@ def _context_from_card(card: Mapping[str, Any], seller: Mapping[str, Any],
         date.fromisoformat(doc_date) + timedelta(days=30)).isoformat()
     contact = card.get("contact") or {}
     owner = card.get("owner") or {}
+    accountant = str(seller.get("accountant_name") or "").strip() or signatory.person_name(
+        seller)
+    sale_discount = Decimal(card["discount"] or 0)
     return {
         "doc": {"number": number, "date": format_day(doc_date), "date_words": _day_words(doc_date),
                 "title": KINDS.get(kind, "Документ"), "kind": kind,
                 "valid_until": format_day(valid_until)},
-        "seller": _party(seller) | {"tax_system": str(seller.get("tax_system") or "osn")},
+        "seller": _party(seller) | {"tax_system": str(seller.get("tax_system") or "osn"),
+                                    "accountant_name": accountant,
+                                    "accountant_short": _short_name(accountant)},
         "buyer": _party(buyer),
         "contact": {"name": contact.get("name") or "", "post": contact.get("post") or "",
-                    "phone": contact.get("phone") or contact.get("mobile") or "",
+                    "phone": phone_text(contact.get("phone") or contact.get("mobile") or ""),
                     "email": contact.get("email") or ""},
         "manager": {"name": owner.get("full_name") or "", "email": owner.get("email") or ""},
         "sale": {"number": card["number"], "date": format_day(card["date"]), "title": card["title"],
@@ -138,10 +188,10 @@ def _context_from_card(card: Mapping[str, Any], seller: Mapping[str, Any],
                  "expected_close": format_day(card.get("expected_close")), "vat_mode": mode,
                  "vat_mode_label": VAT_MODE_LABELS[mode][0],
                  "discount": money.format_percent(card["discount"]),
-                 "basis": f"Сделка № {card['number']} от {format_day(card['date'])}"},
+                 "basis": f"Продажа № {card['number']} от {format_day(card['date'])}"},
         "lines": [{"no": str(i), "name": ln["name"], "sku": ln["sku"], "unit": ln["unit"],
                    "qty": money.format_qty(ln["qty"]), "price": fa(ln["price"]),
-                   "discount": money.format_percent(ln["discount"]) if ln["discount"] else "",
+                   "discount": _line_discount(ln["discount"], sale_discount),
                    "amount": fa(ln["amount"]), "vat_rate": ln["vat_label"],
                    "vat": fa(ln["vat"]) if ln["vat_rate"] is not None else "—"}
                   for i, ln in enumerate(card["lines"], start=1)],
@@ -151,6 +201,7 @@ def _context_from_card(card: Mapping[str, Any], seller: Mapping[str, Any],
                    "vat_caption": "; ".join(
                        v["caption"] + (f": {v['amount']}" if v["amount"] != "—" else "")
                        for v in vat_lines),
+                   "vat_sentence": _vat_sentence(totals),
                    "no_vat": totals["no_vat"], "count": str(len(card["lines"])),
                    "words": totals["words"], "discount": money.format_percent(totals["discount"])},
         "schedule": [{"no": str(i), "date": format_day(p["date"]), "amount": fa(p["amount"]),

@@ -1,6 +1,13 @@
 """Document templates: checking an uploaded .docx (its Jinja, its variables and a
 trial render), rendering a template with a context, and the register of uploaded
-templates (upload, list, default per kind, delete)."""
+templates (upload, list, default per kind, delete).
+
+Every template, shipped or uploaded, the upload check's trial render included, renders
+in the bounded sandbox of :mod:`clientplus_core.base.sandbox` (no ``_`` attributes, no
+calls outside a short list, loops and output bounded), and a rendered document larger
+than :data:`MAX_DOCUMENT_BYTES` is refused before it is saved. The upload check refuses
+a template that reaches for a ``_`` name (``().__class__``) before rendering anything.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,17 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from clientplus_core.base.errors import NotFound, ValidationError
+from clientplus_core.base.errors import NotFound, UserError, ValidationError
+from clientplus_core.base.safezip import ZipRefused
+from clientplus_core.base.sandbox import (
+    SandboxLimitError,
+    bounded_sandbox,
+    megabytes,
+    private_names,
+)
 from clientplus_core.clients import files
 from clientplus_core.sales.doc_context import KINDS, VARIABLES, sample_context
+from clientplus_core.search.textextract import check_zip
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -25,28 +40,52 @@ from clientplus_core.team.access import Actor, require
 _ITEM_FIELDS = {"lines": VARIABLES["lines"], "schedule": VARIABLES["schedule"],
                 "totals.vat_lines": {"caption": "подпись", "amount": "сумма"}}
 _LISTS = {"lines", "schedule"}
+#: the largest document a template may make (the .docx file, and the text its Jinja
+#: produces while rendering); above it the document is refused, nothing is saved
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 # --- templates: validation --------------------------------------------------------------
 
+_ENV = bounded_sandbox(max_chars=MAX_DOCUMENT_BYTES, autoescape=True)
+
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True)
+    return _ENV
 
 
 def render_bytes(template: bytes, ctx: Mapping[str, Any]) -> bytes:
-    """Render the .docx ``template`` with ``ctx`` (autoescaped); the document's bytes."""
+    """Render the .docx ``template`` with ``ctx`` (autoescaped, sandboxed); the document's
+    bytes. UserError when the template breaks a sandbox rule or a limit, or the document
+    would be larger than :data:`MAX_DOCUMENT_BYTES`."""
     from docxtpl import DocxTemplate
 
     tpl = DocxTemplate(io.BytesIO(template))
-    tpl.render(dict(ctx), jinja_env=_env(), autoescape=True)
+    try:
+        with _ENV.budget():  # one budget for the body, headers, footers and properties
+            tpl.render(dict(ctx), jinja_env=_ENV, autoescape=True)
+    except SandboxLimitError as exc:
+        raise UserError(str(exc)[:1].upper() + str(exc)[1:]) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise UserError(f"Шаблон выполняет запрещённую операцию ({exc})") from None
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise UserError(f"Шаблон не выполнен: {exc}") from None
     out = io.BytesIO()
     tpl.save(out)
+    if out.tell() > MAX_DOCUMENT_BYTES:
+        raise UserError(f"Документ получился слишком большим ({megabytes(out.tell())}, можно"
+                        f" не больше {megabytes(MAX_DOCUMENT_BYTES)}): проверьте шаблон")
     return out.getvalue()
 
 
+#: the document properties docxtpl renders as templates too
+_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+
+
 def _template_xml(data: bytes) -> str:
-    """The Jinja source of a .docx as docxtpl sees it (body, headers, footers)."""
+    """The Jinja source of a .docx as docxtpl sees it: body, headers, footers, footnotes
+    and the document properties (each one line of its own)."""
     from docx import Document
     from docx.oxml import parse_xml
     from docxtpl import DocxTemplate
@@ -57,6 +96,11 @@ def _template_xml(data: bytes) -> str:
     for rel in doc.part.rels.values():
         if rel.reltype in (tpl.HEADER_URI, tpl.FOOTER_URI) and rel.target_part.blob:
             xml += tpl.patch_xml(tpl.xml_to_string(parse_xml(rel.target_part.blob)))
+    for part in doc.part.package.parts:
+        if part.content_type == _FOOTNOTES and part.blob:
+            xml += tpl.patch_xml(part.blob.decode("utf-8"))
+    for prop in _PROPERTIES:
+        xml += "\n" + (getattr(doc.core_properties, prop) or "").replace("\n", " ")
     return xml
 
 
@@ -103,14 +147,19 @@ def validate_template(data: bytes, name: str = "template.docx") -> list[str]:
     """Check an uploaded template; returns the top-level variables it uses.
 
     ValidationError (key ``"template"``) when the file is not a .docx, its Jinja is
-    broken, it uses unknown variables or fields (named in the message), or a trial
-    render with sample data fails."""
+    broken, it reaches for a name starting with ``_`` (``x.__class__``, ``x['_y']``:
+    refused before anything is rendered), it uses unknown variables or fields (named in
+    the message), or a trial render with sample data fails or goes over a limit."""
     if not name.lower().endswith(".docx"):
         raise ValidationError({"template": f"«{name}»: шаблон должен быть файлом Word .docx"})
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             if "word/document.xml" not in z.namelist():
                 raise zipfile.BadZipFile
+        check_zip(data)   # unpacked size, ratio, XML entities: before anything parses it
+    except ZipRefused as exc:
+        raise ValidationError({"template": f"«{name}»: шаблон не принят — {exc.reason}"}) \
+            from None
     except (zipfile.BadZipFile, OSError):
         raise ValidationError({"template": f"«{name}»: это не документ .docx"
                                            " (файл повреждён или другого формата)"}) from None
@@ -122,6 +171,18 @@ def validate_template(data: bytes, name: str = "template.docx") -> list[str]:
     env = _env()
     try:
         ast = env.parse(xml)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValidationError({"template": f"«{name}»: ошибка в тегах шаблона — {exc.message}"
+                                           f"{_near(xml, exc.lineno)}"}) from None
+    private = private_names(ast)
+    if private:
+        names = list(dict.fromkeys(n for n, _ in private))
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise ValidationError({"template": f"«{name}»: шаблон обращается к служебным именам"
+                                           f" ({shown}){_near(xml, private[0][1])} — такой"
+                                           " шаблон не принимается: имена, начинающиеся"
+                                           " с «_», в шаблонах запрещены"})
+    try:
         env.from_string(xml)
     except jinja2.TemplateSyntaxError as exc:
         raise ValidationError({"template": f"«{name}»: ошибка в тегах шаблона — {exc.message}"

@@ -8,7 +8,7 @@ Public API::
     render(store, actor, sale_id, template="invoice", *, doc_date=None,
            attach=True) -> (filename, bytes)
         # template: a kind ("offer" | "invoice" | "contract" | "act"), the id of an
-        # uploaded template, or the bytes of a .docx (validated first)
+        # uploaded template, or the bytes of a .docx (administrator only; validated first)
     context(store, actor, sale_id, kind="invoice", number="", doc_date=None) -> dict
     upload_template(store, actor, kind, name, data, make_default=True) -> dict
     validate_template(data, name="template.docx") -> list[str]     # variables used
@@ -20,7 +20,11 @@ Public API::
     pdf_available() -> bool; to_pdf(docx_bytes) -> bytes
 
 Rendering uses ``autoescape=True``: a client named ``ООО "Рога & Копыта" <тест>``
-gives a valid document. Values in the context are already formatted for print
+gives a valid document. Every template renders in the bounded Jinja sandbox
+(:mod:`clientplus_core.base.sandbox`): it cannot run code, and a document over
+``MAX_DOCUMENT_BYTES`` (20 MB) is refused before anything is saved. Only the
+administrator may render a template that is not in the register (``template=bytes``,
+the CLI's ``--template PATH.docx``). Values in the context are already formatted for print
 (``"6 826,84"``, dates ``"30.12.2025"``), so a template needs no filters.
 
 Each generated document gets a number (its own sequence per kind and year, like
@@ -33,8 +37,9 @@ built by :func:`build_default_template` with python-docx
 file is missing, built in memory on first use.
 
 An uploaded template is refused (``ValidationError`` naming what is wrong) when it
-is not a .docx, when its Jinja is broken, when it uses a variable or a field that
-does not exist (``seller.fax``), or when a trial render with sample data fails.
+is not a .docx, when its Jinja is broken, when it reaches for a name starting with
+``_``, when it uses a variable or a field that does not exist (``seller.fax``), or
+when a trial render with sample data fails or goes over a limit.
 
 The code is split: :mod:`.doc_context` (kinds, variables, the context),
 :mod:`.doc_templates` (validation, rendering a template, uploaded templates) and
@@ -53,8 +58,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clientplus_core.base.errors import UserError
-from clientplus_core.clients import files
+from clientplus_core.base.errors import AccessDenied, UserError
+from clientplus_core.clients import files, text_jobs
 from clientplus_core.sales import attachments
 from clientplus_core.sales.common import parse_date, today, visible
 from clientplus_core.sales.doc_builder import build_default_template
@@ -68,6 +73,7 @@ from clientplus_core.sales.doc_context import (
     sample_context,
 )
 from clientplus_core.sales.doc_templates import (
+    MAX_DOCUMENT_BYTES,
     check_kind,
     delete_template,
     list_templates,
@@ -78,13 +84,14 @@ from clientplus_core.sales.doc_templates import (
     upload_template,
     validate_template,
 )
-from clientplus_core.search.textextract import extract_text
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
-from clientplus_core.team.access import Actor, require
+from clientplus_core.team.access import Actor, can, require
 
 __all__ = [
+    "ADHOC_REFUSED",
     "KINDS",
+    "MAX_DOCUMENT_BYTES",
     "MONTHS_GEN",
     "TEMPLATES_DIR",
     "VARIABLES",
@@ -106,6 +113,9 @@ __all__ = [
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+#: why a template file that is not in the register is refused to anyone but the admin
+ADHOC_REFUSED = ("Шаблон из файла может использовать только администратор: выберите вид"
+                 " документа (offer, invoice, contract, act) — будет взят шаблон из настроек")
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -142,10 +152,15 @@ def render(store: Store, actor: Actor, sale_id: int, template: str | int | bytes
     default ``"custom"``). With ``attach`` (default) the document gets the next
     number of its kind and year, is saved to the sale's files and recorded;
     without it (a preview) it is numbered "—" and nothing is stored.
+
+    A template given as bytes is not in the register, so only the administrator (who
+    may upload templates) may use it: AccessDenied for anyone else.
     """
     require(actor, "document.generate")
     template_id: int | None = None
     if isinstance(template, (bytes, bytearray)):
+        if not can(actor, "templates.manage"):
+            raise AccessDenied(ADHOC_REFUSED)
         validate_template(bytes(template), "template.docx")
         data, kind = bytes(template), kind or "custom"
     elif isinstance(template, int):
@@ -178,8 +193,7 @@ def render(store: Store, actor: Actor, sale_id: int, template: str | int | bytes
         out = render_bytes(data, ctx)
         fname = files.safe_name(f"{title} № {number} от {format_day(day)} ({sale['number']}).docx")
         sha, size = files.put_blob(store, io.BytesIO(out))
-        status, text = extract_text(out, fname)
-        frow = attachments.attach(conn, actor, sale_id, fname, sha, size, status, text)
+        frow = attachments.attach(conn, actor, sale_id, fname, sha, size)
         totals = ctx["totals"]["total"]
         cur = conn.execute(
             "INSERT INTO documents (sale_id, kind, number, date, template_id, file_id,"
@@ -190,6 +204,8 @@ def render(store: Store, actor: Actor, sale_id: int, template: str | int | bytes
                      f"{sale['number']}: {title} № {number} от {format_day(day)}",
                      {"document_id": cur.lastrowid, "kind": kind, "file_id": frow["id"],
                       "total": totals, "template_id": template_id})
+    if frow["text_status"] == "pending":   # its text is read off the request
+        text_jobs.start(store)
     return fname, out
 
 

@@ -72,7 +72,7 @@ def add_contact_event(store: Store, actor: Actor, data: Mapping[str, Any]) -> di
             client_id = int(data["client_id"])
             check_visible(conn, actor, client_id)
         else:
-            raise ValidationError({"client_id": "Клиент: укажите клиента или сделку"})
+            raise ValidationError({"client_id": "Клиент: укажите клиента или продажу"})
         contact_id = opt_int(data.get("contact_id"))
         if contact_id is not None and conn.execute(
                 "SELECT 1 FROM contacts WHERE id = ? AND client_id = ? AND deleted_at IS NULL",
@@ -101,7 +101,7 @@ def contact_history(store: Store, actor: Actor, client_id: int | None = None,
             visible(conn, actor, sale_id)
             return history_rows(conn, "i.sale_id = ?", [sale_id], limit)
         if client_id is None:
-            raise ValidationError({"client_id": "Клиент: укажите клиента или сделку"})
+            raise ValidationError({"client_id": "Клиент: укажите клиента или продажу"})
         check_visible(conn, actor, client_id)
         return history_rows(conn, "i.client_id = ?", [client_id], limit)
 

@@ -67,7 +67,7 @@ def preview_lines(store: Store, lines: object, sale_date: str | date | None = No
     card's live totals). Raises the same ValidationError as :func:`create`."""
     day = parse_date(sale_date or today(), "Дата", required=True) or today().isoformat()
     try:
-        disc = percent_bp(discount, "Скидка по сделке")
+        disc = percent_bp(discount, "Скидка на продажу")
     except ValueError as exc:
         raise ValidationError({"discount": str(exc)}) from None
     with store.read() as conn:
@@ -226,7 +226,7 @@ def normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappin
     out["vat_mode"] = mode
     try:
         if "discount" in data or base is None:
-            out["discount_bp"] = percent_bp(merged.get("discount"), "Скидка по сделке")
+            out["discount_bp"] = percent_bp(merged.get("discount"), "Скидка на продажу")
         else:
             out["discount_bp"] = int(merged.get("discount_bp") or 0)
     except ValueError as exc:
@@ -264,7 +264,7 @@ def normalise(conn: sqlite3.Connection, store: Store, actor: Actor, data: Mappin
         if u is None:
             errors["owner_id"] = "Ответственный: нет такого активного пользователя"
         elif u["role"] not in ("admin", "head", "manager"):
-            errors["owner_id"] = "Ответственный: у пользователя нет права вести сделки"
+            errors["owner_id"] = "Ответственный: у пользователя нет права вести продажи"
         else:
             sql, args = client_scope(Actor(u["id"], u["login"], u["role"]), "c")
             if conn.execute(f"SELECT 1 FROM clients c WHERE c.id = ? AND {sql}",

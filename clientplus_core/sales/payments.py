@@ -84,7 +84,7 @@ def add_planned_payment(store: Store, actor: Actor, sale_id: int, amount: object
         row = visible(conn, actor, sale_id)
         if row["planned_kop"] + kop > row["total_kop"]:
             left = money.format_amount(money.from_kop(row["total_kop"] - row["planned_kop"]), " ")
-            raise ValidationError({"amount": f"Сумма: план платежей больше суммы сделки"
+            raise ValidationError({"amount": f"Сумма: план платежей больше суммы продажи"
                                              f" (можно запланировать ещё {left})"})
         pid = _insert_payment(conn, actor, row, "plan", kop, day, "", note)
         audit.record(conn, actor, "payment_plan", "sale", sale_id, row["client_id"],
@@ -132,7 +132,7 @@ def add_payment(store: Store, actor: Actor, sale_id: int, amount: object, date: 
         row = visible(conn, actor, sale_id)
         st = statuses.by_id(conn).get(row["status_id"])
         if st and st["is_lost"]:
-            raise ValidationError({"amount": "Сделка проиграна или отменена — оплату не принять"})
+            raise ValidationError({"amount": "Продажа проиграна или отменена — оплату не принять"})
         debt = row["total_kop"] - row["paid_kop"]
         if kop > debt:
             raise ValidationError({"amount": "Сумма: платёж "

@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from clientplus_core.base.errors import UserError, ValidationError
+from clientplus_core.base.textnorm import like_contains
 from clientplus_core.records import custom_fields
 from clientplus_core.records.custom_fields import extra_conditions
 from clientplus_core.records.paging import Page
-from clientplus_core.sales import money, statuses
+from clientplus_core.sales import debt, money, statuses
 from clientplus_core.sales.common import parse_date, today
 from clientplus_core.search import index as search
 from clientplus_core.store.db import Store
@@ -198,9 +199,9 @@ def _where(conn: sqlite3.Connection, actor: Actor, f: SaleFilter) -> list[_Arm]:
                 " AND f.deleted_at IS NULL)")
             args += [sale_lo, match, sale_lo, sale_hi, file_lo, match, file_lo, file_hi]
         else:
-            like = f"%{f.query.strip()}%"
+            like = like_contains(f.query.strip())
             ids = [r[0] for r in _plain(conn).execute(
-                "SELECT id FROM sales WHERE (number LIKE ? OR title LIKE ?)"
+                "SELECT id FROM sales WHERE (number LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')"
                 " AND deleted_at IS NULL", (like, like))]
             where.append("s.id IN (SELECT value FROM json_each(?))")
             args.append(json.dumps(sorted(ids)))
@@ -248,25 +249,29 @@ def _fallback(fn: Any) -> Any:
 
 
 @_fallback
-def _count_sums(conn: sqlite3.Connection, arms: list[_Arm]) -> tuple[int, int, int]:
-    """(count, Σ total, Σ paid) of the sales matching ``arms``."""
+def _count_sums(conn: sqlite3.Connection, arms: list[_Arm]) -> tuple[int, ...]:
+    """(count, Σ total, Σ paid, Σ unpaid, Σ receivable) of the sales matching ``arms``
+    (the last two as :mod:`.debt` defines them)."""
+    unpaid, receivable = debt.unpaid_sql(conn), debt.receivable_sql(conn)
     sql = " UNION ALL ".join(
         f"SELECT count(*) AS n, coalesce(sum(s.total_kop), 0) AS t,"
-        f" coalesce(sum(s.paid_kop), 0) AS p FROM {a.count_from} WHERE {a.where}"
+        f" coalesce(sum(s.paid_kop), 0) AS p, coalesce(sum({unpaid}), 0) AS u,"
+        f" coalesce(sum({receivable}), 0) AS r FROM {a.count_from} WHERE {a.where}"
         for a in arms)
-    row = conn.execute(f"SELECT sum(n), sum(t), sum(p) FROM ({sql})",
+    row = conn.execute(f"SELECT sum(n), sum(t), sum(p), sum(u), sum(r) FROM ({sql})",
                        [x for a in arms for x in a.args]).fetchone()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    return tuple(int(v or 0) for v in row)
 
 
 @_fallback
 def _matched_page(conn: sqlite3.Connection, arms: list[_Arm], col: str, descending: bool,
-                  limit: int, offset: int) -> tuple[tuple[int, int, int], list[int]]:
+                  limit: int, offset: int) -> tuple[tuple[int, ...], list[int]]:
     """For a text search (a bounded set of matching ids): the count, the sums and one
     page in a single pass over the matches, sorted here, instead of reading them
     twice (once to count, once to order)."""
-    sql = " UNION ALL ".join(f"SELECT {col}, s.id, s.total_kop, s.paid_kop FROM {a.page_from}"
-                             f" WHERE {a.where}" for a in arms)
+    unpaid, receivable = debt.unpaid_sql(conn), debt.receivable_sql(conn)
+    sql = " UNION ALL ".join(f"SELECT {col}, s.id, s.total_kop, s.paid_kop, {unpaid},"
+                             f" {receivable} FROM {a.page_from} WHERE {a.where}" for a in arms)
     # tens of thousands of small tuples, no reference cycles: a collection of the
     # whole heap triggered halfway would cost more than the query (seen as p95 spikes)
     collecting = gc.isenabled()
@@ -279,7 +284,7 @@ def _matched_page(conn: sqlite3.Connection, arms: list[_Arm], col: str, descendi
     finally:
         if collecting:
             gc.enable()
-    sums = (len(found), sum(r[2] for r in found), sum(r[3] for r in found))
+    sums = (len(found), *(sum(r[i] for r in found) for i in range(2, 6)))
     return sums, [r[1] for r in found[offset:offset + limit]]
 
 
@@ -315,7 +320,7 @@ def _list_row(r: sqlite3.Row, on: str) -> dict[str, Any]:
     d = dict(r)
     d["total"] = money.from_kop(d["total_kop"])
     d["paid"] = money.from_kop(d["paid_kop"])
-    d["debt"] = money.from_kop(max(0, d["total_kop"] - d["paid_kop"]))
+    d["debt"] = money.from_kop(debt.owed_kop(d["total_kop"], d["paid_kop"], d["is_lost"]))
     d["is_overdue"] = bool(d["overdue_from"] and d["overdue_from"] < on)
     try:
         extra = json.loads(d.get("extra") or "{}")
@@ -337,7 +342,8 @@ def _rows_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[dict[str, Any
 def list_sales(store: Store, actor: Actor, f: SaleFilter | None = None, page: int = 1,
                page_size: int = 50) -> SalesPage:
     """One page of the register, filtered and sorted, with the count and the sums
-    (total, paid, debt) of everything the filter matches (the totals row)."""
+    (total, paid, unpaid — also under its old key ``debt`` — and receivable, as
+    :mod:`.debt` defines them) of everything the filter matches (the totals row)."""
     require(actor, "sale.read")
     f = f or SaleFilter()
     col = SORTABLE.get(f.sort, SORTABLE["date"])
@@ -346,14 +352,15 @@ def list_sales(store: Store, actor: Actor, f: SaleFilter | None = None, page: in
         arms = _where(conn, actor, f)
         offset = (page - 1) * page_size
         if arms[0].one_pass:
-            (n, total, paid), ids = _matched_page(conn, arms, col, f.descending, page_size,
-                                                  offset)
+            (n, total, paid, unpaid, receivable), ids = _matched_page(
+                conn, arms, col, f.descending, page_size, offset)
         else:
-            n, total, paid = _count_sums(conn, arms)
+            n, total, paid, unpaid, receivable = _count_sums(conn, arms)
             ids = _ids(conn, arms, col, f.descending, page_size, offset)
         rows = _rows_by_ids(conn, ids)
     sums = {"total": money.from_kop(total), "paid": money.from_kop(paid),
-            "debt": money.from_kop(total - paid)}
+            "debt": money.from_kop(unpaid), "unpaid": money.from_kop(unpaid),
+            "receivable": money.from_kop(receivable)}
     return SalesPage(rows, int(n), page, page_size, sums)
 
 
@@ -425,7 +432,7 @@ def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
 
     def write(stream: Any) -> int:
         if fmt == "xlsx":
-            return export.write_xlsx(stream, headers, rows, widths, "Сделки")
+            return export.write_xlsx(stream, headers, rows, widths, "Продажи")
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
             return export.rows_to_csv(text, headers, rows)
@@ -435,7 +442,7 @@ def export_sales(store: Store, actor: Actor, f: SaleFilter | None, out: Any,
 
     count = export.write_output(out, write)
     with store.write() as conn:
-        audit.record(conn, actor, "export", "sale", summary=f"Выгрузка сделок ({fmt}): {count}",
+        audit.record(conn, actor, "export", "sale", summary=f"Выгрузка продаж ({fmt}): {count}",
                      changes={"rows": count, "format": fmt, "statuses": list(f.statuses),
                               "date_from": str(f.date_from or ""),
                               "date_to": str(f.date_to or "")})
@@ -463,7 +470,7 @@ def board(store: Store, actor: Actor, f: SaleFilter | None = None,
                 continue
             sf = SaleFilter(**{**f.__dict__, "statuses": [st["id"]]})
             arms = _where(conn, actor, sf)
-            n, total, _paid = _count_sums(conn, arms)
+            n, total, *_ = _count_sums(conn, arms)
             ids = _ids(conn, arms, "s.date", True, per_status)
             out.append({"status": st, "count": int(n), "total": money.from_kop(total),
                         "rows": _rows_by_ids(conn, ids)})

@@ -113,7 +113,7 @@ def _first_status(conn: sqlite3.Connection) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM sale_statuses WHERE is_active = 1 AND is_lost = 0"
                        " ORDER BY sort, id LIMIT 1").fetchone()
     if row is None:
-        raise UserError("Нет ни одного рабочего статуса сделок — проверьте настройки")
+        raise UserError("Нет ни одного рабочего статуса продаж — проверьте настройки")
     return dict(row)
 
 
@@ -175,7 +175,7 @@ def update(store: Store, actor: Actor, sale_id: int, data: Mapping[str, Any], ve
                 for ln in before["lines"]]
         values, lines, totals = normalise(conn, store, actor, merged_in, before)
         if values["client_id"] != row["client_id"]:
-            raise ValidationError({"client_id": "Клиент: сделку нельзя перенести к другому"
+            raise ValidationError({"client_id": "Клиент: продажу нельзя перенести к другому"
                                                 " клиенту — создайте новую"})
         number = values["number"] or row["number"]
         if number != row["number"] and conn.execute(
@@ -183,12 +183,12 @@ def update(store: Store, actor: Actor, sale_id: int, data: Mapping[str, Any], ve
             raise ValidationError({"number": f"Номер «{number}» уже занят"})
         cols = _totals_columns(totals)
         if cols["total_kop"] < row["paid_kop"]:
-            raise ValidationError({"lines": "Спецификация: сумма сделки "
+            raise ValidationError({"lines": "Спецификация: сумма продажи "
                                    f"{money.format_amount(totals.total, ' ')} меньше уже"
                                    " оплаченной "
                                    f"{money.format_amount(money.from_kop(row['paid_kop']), ' ')}"})
         if cols["total_kop"] < row["planned_kop"]:
-            raise ValidationError({"lines": "Спецификация: сумма сделки меньше запланированных"
+            raise ValidationError({"lines": "Спецификация: сумма продажи меньше запланированных"
                                    " платежей — сначала измените график"})
         new = {k: values[k] for k in _SALE_COLUMNS if k != "number"} | {"number": number}
         after_lines = _line_summary(lines)
@@ -237,7 +237,7 @@ def set_status(store: Store, actor: Actor, sale_id: int, status: int | str, *,
         if not target["is_active"]:
             errors["status"] = f"Статус «{target['label']}» отключён"
         if target["is_lost"] and not reason:
-            errors["reason"] = "Причина: укажите, почему сделка проиграна или отменена"
+            errors["reason"] = "Причина: укажите, почему продажа проиграна или отменена"
         if errors:
             raise ValidationError(errors)
         if target["id"] != row["status_id"]:

@@ -11,12 +11,15 @@ case-insensitive for Cyrillic and Latin; ``ё`` is folded to ``е`` on both side
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from clientplus_core.base.textnorm import fold
+from clientplus_core.base.textnorm import fold, like_contains
+from clientplus_core.records.validation import phone_search_tokens
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, client_scope, require
 
@@ -79,13 +82,21 @@ def set_client_id(conn: sqlite3.Connection, entity: str, entity_id: int, client_
 
 
 _PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+_PHONE_EXT = re.compile(r"^([\d\s()+\-.]*\d)[\s,(]*(?:доб|ext|x|#)[\s.:]*(\d{1,10})\)?$",
+                        re.IGNORECASE)
 
 
 def normalise_query(q: str) -> list[str]:
-    """Split a typed query into search terms (a phone typed any way -> digits)."""
+    """Split a typed query into search terms (a phone typed any way -> digits; with an
+    extension, «… доб. 123» -> ``"74955005550 123"``, as phones are indexed)."""
     q = _prep((q or "").strip())
     if not q:
         return []
+    ext = _PHONE_EXT.match(q)
+    if ext:
+        head = normalise_query(ext.group(1))
+        if len(head) == 1 and head[0].isdigit():
+            return [f"{head[0]} {ext.group(2)}"]
     if _PHONEISH.match(q):
         digits = re.sub(r"\D", "", q)
         if len(digits) == 11 and digits[0] == "8":
@@ -95,27 +106,35 @@ def normalise_query(q: str) -> list[str]:
     return [w for w in re.split(r"\s+", q) if w]
 
 
-def _match_conditions(terms: list[str], prefix: str = "") -> tuple[list[str], list[object]]:
+def _match_conditions(terms: list[str], prefix: str = "",
+                      title_only: bool = False) -> tuple[list[str], list[object]]:
     """WHERE conditions for ``terms``: one FTS MATCH for terms of 3+ characters, a
-    LIKE per shorter term (the trigram index cannot match those)."""
+    LIKE per shorter term (the trigram index cannot match those); ``title_only``:
+    matches in the title (a client's name) only."""
     where: list[str] = []
     args: list[object] = []
-    match = fts_query(terms)
+    match = fts_query(terms, "title" if title_only else None)
     if match:
         where.append("search_index MATCH ?")
         args.append(match)
     for t in (t for t in terms if len(t) < 3):
-        where.append(f"({prefix}title LIKE ? OR {prefix}body LIKE ?)")
-        args += [f"%{t}%", f"%{t}%"]
+        if title_only:
+            where.append(f"{prefix}title LIKE ? ESCAPE '\\'")
+            args.append(like_contains(t))
+        else:
+            where.append(f"({prefix}title LIKE ? ESCAPE '\\' OR {prefix}body LIKE ? ESCAPE '\\')")
+            args += [like_contains(t)] * 2
     return where, args
 
 
-def fts_query(terms: list[str]) -> str | None:
-    """An FTS5 MATCH expression: every term of 3+ characters as a quoted phrase."""
+def fts_query(terms: list[str], column: str | None = None) -> str | None:
+    """An FTS5 MATCH expression: every term of 3+ characters as a quoted phrase
+    (``column``: in that column only, e.g. ``"title"``)."""
     long_terms = [t for t in terms if len(t) >= 3]
     if not long_terms:
         return None
-    return " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+    expr = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+    return f"{{{column}}} : ({expr})" if column else expr
 
 
 @dataclass
@@ -186,54 +205,237 @@ def _digit_snippet(text: str, digits: str, width: int) -> tuple[str, list[tuple[
 _ENTITY_ORDER = {"client": 0, "contact": 1, "link": 2, "file": 3, "sale": 4}
 
 
+# --- ranking ---------------------------------------------------------------------------
+# One ranking for the search page, the registry's text filter and every client picker:
+# the tiers below, best first (within a tier the search page puts shorter titles first,
+# the registry and the pickers sort by name).
+
+TIER_EXACT = 0     # the name (with or without «ООО», quotes) or the INN is what was typed
+TIER_PREFIX = 1    # the name (or the name after «ООО») or the INN starts with it
+TIER_NAME = 2      # the name, the full name or the INN contains it
+TIER_CONTACT = 3   # a contact person, a phone, an e-mail, the director
+TIER_OTHER = 4     # requisites, addresses, notes, tags, files' text, links, sales
+NO_TIER = 9
+
+# a client's fields :meth:`Ranker.client_tier` reads
+RANK_FIELDS = ("name", "inn", "full_name", "phone", "email", "director_name")
+RANK_COLUMNS = ", ".join(f"c.{k}" for k in RANK_FIELDS)
+_QUOTES_AND_SPACES = re.compile(r"[\s«»\"'“”„]+")
+_LEGAL_FORM = re.compile(
+    r"^(?:ооо|оао|зао|пао|нао|ао|ано|нко|гуп|муп|фгуп|гбу|гку|мбу|мку|ип"
+    r"|индивидуальный предприниматель|общество с ограниченной ответственностью"
+    r"|публичное акционерное общество|акционерное общество)\s+")
+
+
+def _plain(text: str) -> str:
+    """Folded, without quotes, single-spaced: «ООО  "Ромашка"» -> ``ооо ромашка``."""
+    return _QUOTES_AND_SPACES.sub(" ", fold(text or "")).strip()
+
+
+class Ranker:
+    """The tier (``TIER_*``) a match falls in for one typed query."""
+
+    def __init__(self, q: str) -> None:
+        self.terms = [fold(t) for t in normalise_query(q)]
+        self.query = _plain(_prep(q))
+        only = self.terms[0] if len(self.terms) == 1 else ""
+        self.digits = only if only.isdigit() else ""
+        self.phoneish = any(ch.isdigit() for t in self.terms for ch in t)
+
+    def name_tier(self, name: str, inn: str = "") -> int:
+        """Exact, prefix or substring match of the name or (a query of digits) the INN;
+        :data:`NO_TIER` when neither holds the whole query."""
+        tier = NO_TIER
+        folded = fold(name or "")
+        if self.terms and all(t in folded for t in self.terms):
+            tier = TIER_NAME
+            plain = _plain(folded)
+            core = _LEGAL_FORM.sub("", plain)
+            if self.query in (plain, core):
+                return TIER_EXACT
+            if self.query and (plain.startswith(self.query) or core.startswith(self.query)):
+                tier = TIER_PREFIX
+        inn = inn or ""
+        if self.digits and self.digits in inn:
+            tier = min(tier, TIER_EXACT if inn == self.digits else
+                       TIER_PREFIX if inn.startswith(self.digits) else TIER_NAME)
+        return tier
+
+    def client_tier(self, row: sqlite3.Row | Mapping[str, Any]) -> int:
+        """The tier of a client whose own card matched (``row`` holds :data:`RANK_FIELDS`)."""
+        tier = self.name_tier(row["name"], row["inn"])
+        if tier != NO_TIER:
+            return tier
+        names = fold(f"{row['name']}\n{row['full_name'] or ''}\n{row['inn'] or ''}")
+        if all(t in names for t in self.terms):
+            return TIER_NAME
+        phone = row["phone"] or ""
+        reach = [names, fold(row["email"] or ""), fold(row["director_name"] or ""), phone]
+        if self.phoneish and phone:
+            reach += phone_search_tokens(phone)
+        text = "\n".join(reach)
+        return TIER_CONTACT if all(t in text for t in self.terms) else TIER_OTHER
+
+    @staticmethod
+    def entity_tier(entity: str) -> int:
+        """The tier of a match in a contact, file, link or sale."""
+        return TIER_CONTACT if entity == "contact" else TIER_OTHER
+
+
+NAME_CAP = 300    # name matches read per query: more means the query is too short to rank
+DETAIL_CAP = 500   # registry: cards matched outside the name whose fields are read to rank
+DRIVEN_MAX = 20_000  # registry: up to this many matches are looked up by id, not scanned
+
+
+def _pass(conn: sqlite3.Connection, actor: Actor, where: list[str], args: list[object],
+          cap: int) -> list[sqlite3.Row]:
+    """Index rows matching ``where`` within the actor's scope, with the client's fields."""
+    scope_sql, scope_args = client_scope(actor, "c")
+    sql = ("SELECT s.rowid AS rid, s.entity, s.entity_id, s.client_id, s.title, s.body,"
+           f" {RANK_COLUMNS}"
+           " FROM search_index s JOIN clients c ON c.id = s.client_id WHERE "
+           + " AND ".join([*where, f"c.deleted_at IS NULL AND {scope_sql}"])
+           + " ORDER BY s.rowid LIMIT ?")
+    return conn.execute(sql, [*args, *scope_args, cap]).fetchall()
+
+
+def _inn_pass(conn: sqlite3.Connection, actor: Actor, digits: str) -> list[sqlite3.Row]:
+    """Clients whose INN is or starts with ``digits`` (the INN index; an INN prefix is
+    also inside many phones and accounts, which would crowd it out of the index's rows)."""
+    scope_sql, scope_args = client_scope(actor, "c")
+    lo = rowid_range("client")[0]
+    sql = ("SELECT s.rowid AS rid, s.entity, s.entity_id, s.client_id, s.title, s.body,"
+           f" {RANK_COLUMNS}"
+           " FROM clients c JOIN search_index s ON s.rowid = ? + c.id"
+           f" WHERE c.inn >= ? AND c.inn < ? AND c.deleted_at IS NULL AND {scope_sql} LIMIT 50")
+    return conn.execute(sql, [lo, digits, digits + ":", *scope_args]).fetchall()
+
+
 def search(store: Store, actor: Actor, q: str, limit: int = 20,
            entities: tuple[str, ...] | None = None) -> list[Hit]:
-    """Search everything the actor may see; best matches (title hits) first."""
+    """Search everything the actor may see, best matches first (:class:`Ranker`: the
+    client's name or INN exactly, at the start, inside; then contacts and phones; then
+    requisites, notes, files' text, links and sales).
+
+    When there are more matches than are read, the names, INNs and contacts the cut
+    left out are read by queries of their own, so that many weaker matches — a
+    thousand clients banking at «Сбербанк» — never crowd the best ones out."""
     require(actor, "search")
     terms = normalise_query(q)
     if not terms:
         return []
-    scope_sql, scope_args = client_scope(actor, "c")
+    ranker = Ranker(q)
+    want = set(entities) if entities else set(ENTITY_CODES)
+    fetch = max(limit * 5, 100)
     where, args = _match_conditions(terms, "s.")
     if entities:
         where.append(f"s.entity IN ({','.join('?' * len(entities))})")
         args += list(entities)
-    # the scope goes last, so its parameters follow all the others
-    where.append(f"c.deleted_at IS NULL AND {scope_sql}")
-    sql = (
-        "SELECT s.entity, s.entity_id, s.client_id, s.title, s.body FROM search_index s"
-        " JOIN clients c ON c.id = s.client_id WHERE " + " AND ".join(where) + " LIMIT ?"
-    )
-    fetch = max(limit * 5, 100)
     with store.read() as conn:
-        rows = conn.execute(sql, [*args, *scope_args, fetch]).fetchall()
-    hits: list[tuple[tuple[int, int, int], Hit]] = []
-    fterms = [fold(t) for t in terms]
-    for r in rows:
+        rows = _pass(conn, actor, where, args, fetch + 1)
+        found: dict[int, sqlite3.Row] = {r["rid"]: r for r in rows}
+        # Rows come in rowid order: clients, contacts, files, links, sales. Read all
+        # and nothing is missing; cut off among the clients, read the names and the
+        # contacts the cut left out; cut off among the contacts, the contacts.
+        last = rows[-1]["rid"] if len(rows) > fetch else None
+        client_hi, contact_hi = rowid_range("client")[1], rowid_range("contact")[1]
+        passes: list[tuple[list[str], list[object], int]] = []
+        if last is not None and last < client_hi and "client" in want:
+            if ranker.digits:
+                found.update((r["rid"], r) for r in _inn_pass(conn, actor, ranker.digits))
+            title_where, title_args = _match_conditions(terms, "s.", title_only=True)
+            passes.append(([*title_where, "s.rowid > ?", "s.rowid < ?"],
+                           [*title_args, last, client_hi], NAME_CAP))
+        if last is not None and last < contact_hi and "contact" in want:
+            passes.append(([*where, "s.rowid > ?", "s.rowid < ?"],
+                           [*args, max(last, client_hi), contact_hi], fetch))
+        for pass_where, pass_args, cap in passes:
+            for r in _pass(conn, actor, pass_where, pass_args, cap):
+                found.setdefault(r["rid"], r)
+    ranked = sorted(
+        found.values(),
+        key=lambda r: (ranker.client_tier(r) if r["entity"] == "client"
+                       else ranker.entity_tier(r["entity"]),
+                       _ENTITY_ORDER.get(r["entity"], 9), len(r["title"] or ""), r["rid"]))
+    hits: list[Hit] = []
+    for r in ranked[:limit]:
         title = r["title"] or ""
         body = (r["body"] or "").split(_FOLDED_SEP)[0]
         ftitle = fold(title)
-        in_title = all(t in ftitle for t in fterms)
-        text = title if in_title else body
+        text = title if all(t in ftitle for t in ranker.terms) else body
         snippet, spans = make_snippet(text, terms)
-        score = (0 if ftitle.startswith(fterms[0]) else 1 if in_title else 2,
-                 _ENTITY_ORDER.get(r["entity"], 9), len(title))
-        hits.append((score, Hit(r["entity"], int(r["entity_id"]), int(r["client_id"]),
-                                title, snippet, spans)))
-    hits.sort(key=lambda h: h[0])
-    return [h for _, h in hits[:limit]]
+        hits.append(Hit(r["entity"], int(r["entity_id"]), int(r["client_id"]), title,
+                        snippet, spans))
+    return hits
 
 
-def matching_client_ids_sql(q: str) -> tuple[str, list[object]] | None:
-    """A SQL ``IN`` subquery selecting client ids whose card, contacts, files or
-    links match ``q``; ``None`` when the query is empty. Sales' entries (the highest
-    rowids) are left out: the sales register has its own text filter, and reading
-    the client of every matching sale made the client registry's text filter ten
-    times slower with a million sales (the rowid bound lets FTS5 stop early)."""
+def client_matches(conn: sqlite3.Connection, q: str) -> dict[int, tuple[bool, int]] | None:
+    """The clients whose card, contacts, files or links match ``q`` (``None`` when the
+    query is empty): client id -> (whether its own card matched, the best tier of its
+    other matching entries, :data:`NO_TIER` if none). Sales' entries (the highest
+    rowids) are left out: the sales register has its own text filter, and the rowid
+    bound lets FTS5 stop early."""
     terms = normalise_query(q)
     if not terms:
         return None
     where, args = _match_conditions(terms)
     where.append("rowid < ?")
     args.append(rowid_range("sale")[0])
-    return "SELECT client_id FROM search_index WHERE " + " AND ".join(where), args
+    lo, hi = rowid_range("client")
+    contact_hi = rowid_range("contact")[1]
+    cond = " AND ".join(where)
+    # a card's own entry needs no read of the stored row: its rowid names the client
+    out: dict[int, tuple[bool, int]] = {
+        int(rid) - lo: (True, NO_TIER) for (rid,) in conn.execute(
+            f"SELECT rowid FROM search_index WHERE {cond} AND rowid > ? AND rowid < ?",
+            [*args, lo, hi])}
+    for rid, cid in conn.execute(f"SELECT rowid, client_id FROM search_index WHERE {cond}"
+                                 " AND rowid >= ?", [*args, hi]):
+        own, best = out.get(cid, (False, NO_TIER))
+        out[cid] = (own, min(best, TIER_CONTACT if rid < contact_hi else TIER_OTHER))
+    return out
+
+
+def rank_clients(conn: sqlite3.Connection, where: str, args: list[object], q: str,
+                 matches: dict[int, tuple[bool, int]], descending: bool = False) -> list[int]:
+    """The ids of the clients ``c`` passing ``where`` (among :func:`client_matches` of
+    ``q``), best match first, then by name: the order of the registry's text filter
+    and of the client pickers.
+
+    Names come from a covering index; the other fields that rank a card (INN, phones,
+    e-mail, director) are read only for cards that matched outside their name, and
+    only up to :data:`DETAIL_CAP` of them (beyond that, a query as broad as a bank's
+    name, those count among «everything else» unless the INN starts with the digits)."""
+    ranker = Ranker(q)
+    cur = conn.cursor()
+    cur.row_factory = None
+    if len(matches) <= DRIVEN_MAX:   # a few thousand: look each one up by id
+        rows = cur.execute("SELECT c.id, c.name FROM json_each(?) j CROSS JOIN clients c"
+                           f" ON c.id = j.value WHERE {where}",
+                           [json.dumps(sorted(matches)), *args]).fetchall()
+    else:                            # most clients: scan the covering index
+        rows = cur.execute(f"SELECT c.id, c.name FROM clients c WHERE {where}", args).fetchall()
+    tiers: dict[int, int] = {}
+    pending: list[int] = []
+    for cid, name in rows:
+        own, tier = matches[cid]
+        if own:
+            tier = min(tier, ranker.name_tier(name))
+            if tier > TIER_CONTACT:
+                pending.append(cid)
+        tiers[cid] = tier
+    if 0 < len(pending) <= DETAIL_CAP:
+        detail = conn.execute(f"SELECT c.id, {RANK_COLUMNS} FROM clients c"
+                              " WHERE c.id IN (SELECT value FROM json_each(?))",
+                              [json.dumps(pending)])
+        for r in detail:
+            tiers[r["id"]] = min(tiers[r["id"]], ranker.client_tier(r))
+    elif pending and ranker.digits:
+        wanted = set(pending)
+        for cid, inn in cur.execute("SELECT id, inn FROM clients WHERE inn >= ? AND inn < ?",
+                                    [ranker.digits, ranker.digits + ":"]):
+            if cid in wanted:
+                tiers[cid] = min(tiers[cid], ranker.name_tier("", inn))
+    ordered = sorted(rows, key=lambda r: (tiers[r[0]], fold(r[1] or ""), r[0]),
+                     reverse=descending)
+    return [int(r[0]) for r in ordered]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from clientplus_core.base.errors import DiskFullError, is_disk_full
 from clientplus_core.store.config import DataDir, resolve_data_dir
 
 BUSY_TIMEOUT_MS = 30_000
@@ -38,17 +39,32 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open. SQLite itself may already have rolled
+    it back (it does on ``SQLITE_FULL``), and a second ``ROLLBACK`` would then replace
+    the real error by "cannot rollback - no transaction is active"."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the connection is closed next; the original error is what matters
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` on an open connection (``ROLLBACK`` and
-    re-raise on any error): all or nothing."""
+    re-raise on any error): all or nothing. A full disk ("database or disk is full",
+    or ``OSError`` 28 from a file written inside) becomes :class:`DiskFullError`,
+    a message fit to show; the transaction is rolled back all the same."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(conn)
+        if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            raise DiskFullError() from exc
         raise
-    conn.execute("COMMIT")
 
 
 class Store:

@@ -14,6 +14,15 @@ from dataclasses import dataclass
 from clientplus_core.base.errors import AccessDenied
 
 ROLES = ("admin", "head", "manager", "viewer")
+# how a role is named for people: (Russian, English)
+ROLE_LABELS = {"admin": ("Администратор", "Administrator"), "head": ("Руководитель", "Head"),
+               "manager": ("Менеджер", "Manager"), "viewer": ("Наблюдатель", "Viewer")}
+
+
+def role_label(role: str, lang: str = "ru") -> str:
+    """«Менеджер» for ``manager`` (English with ``lang="en"``); unknown codes as they are."""
+    ru, en = ROLE_LABELS.get(role, (role, role))
+    return en if lang == "en" else ru
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from clientplus_core.base.textnorm import like_contains
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team.access import Actor, require
 
@@ -55,8 +56,8 @@ def query(store: Store, actor: Actor, *, login: str | None = None, action: str |
         where.append("at < date(?, '+1 day')")
         args.append(str(date_to))
     if text:
-        where.append("(summary LIKE ? OR diff LIKE ?)")
-        args += [f"%{text}%", f"%{text}%"]
+        where.append("(summary LIKE ? ESCAPE '\\' OR diff LIKE ? ESCAPE '\\')")
+        args += [like_contains(text)] * 2
     sql = ("SELECT id, at, actor_login, action, entity, entity_id, client_id, summary, diff"
            " FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY id DESC LIMIT ?")

@@ -1,13 +1,33 @@
 """Sign-in: argon2 password hashes, lockout after repeated failures, password
 changes and resets, and the rule for local single-user mode.
 
-The lockout is stored in the ``users`` row, so it holds across browser sessions
-and server restarts.
+Lockout policy. Every failed sign-in is a row of ``sign_in_failures`` (the login as
+typed, the source — the client's IP address, or ``local`` — and the time), so it
+holds across browser sessions and server restarts. Within a sliding window of
+:data:`LOCK_MINUTES` minutes a sign-in is refused, without checking the password,
+when there were already
+
+- :data:`MAX_FAILED` (5) failures for this login from this source: a stranger
+  guessing a colleague's password locks only their own address out, and the real
+  user, signing in from another address, is not locked out at all;
+- :data:`SOURCE_MAX_FAILED` (20) failures from this source, whatever the logins
+  (one address trying one password on many logins);
+- :data:`LOGIN_MAX_FAILED` (20) failures for this login from all sources together
+  (a guess spread over many addresses): only then is the real user locked out too,
+  for at most :data:`LOCK_MINUTES` minutes after the last counted failure.
+
+Refused attempts are not counted, so hammering a lock does not prolong it. A login
+nobody has is counted and answered exactly like a real one (same texts, the same
+password-hash work), so the answers never tell whether a login exists. A
+successful sign-in clears that login's failures from that source; an
+administrator's password reset clears all of the login's failures.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,11 +36,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from clientplus_core.base.errors import NotFound, UserError, ValidationError
 from clientplus_core.base.textnorm import clean
 from clientplus_core.store.db import Store, now_iso
-from clientplus_core.team import audit
+from clientplus_core.team import audit, sessions
 from clientplus_core.team.access import ROLES, Actor, require
 
-MAX_FAILED = 5
-LOCK_MINUTES = 15
+MAX_FAILED = 5            # per login from one source
+SOURCE_MAX_FAILED = 20    # per source, whatever the logins
+LOGIN_MAX_FAILED = 20     # per login, all sources together
+LOCK_MINUTES = 15         # the sliding window, and so the longest a lock lasts
+LOCAL_SOURCE = "local"
+WRONG = "Неверный логин или пароль"
+LOCKED = (f"Вход временно заблокирован: слишком много неудачных попыток. Попробуйте снова"
+          f" через {LOCK_MINUTES} минут или обратитесь к администратору")
 MIN_PASSWORD = 8
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -40,52 +66,84 @@ def check_password_strength(password: str) -> None:
         raise ValidationError({"password": f"Пароль: не короче {MIN_PASSWORD} символов"})
 
 
-def _parse(ts: str | None) -> datetime | None:
-    return datetime.fromisoformat(ts) if ts else None
+def _ts(moment: datetime) -> str:
+    """A UTC timestamp that sorts as text (always the same width)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def authenticate(store: Store, login: str, password: str) -> Actor:
-    """Check a login and password; count failures and lock after five of them.
+def locked_until(conn: sqlite3.Connection, login: str, source: str,
+                 now: datetime) -> datetime | None:
+    """When the sign-in of ``login`` from ``source`` opens again, or None when it is
+    open now (the lockout policy is in the module docstring)."""
+    since = _ts(now - timedelta(minutes=LOCK_MINUTES))
+    until: datetime | None = None
+    for cond, args, limit in (("login = ? AND source = ?", (login, source), MAX_FAILED),
+                              ("source = ?", (source,), SOURCE_MAX_FAILED),
+                              ("login = ?", (login,), LOGIN_MAX_FAILED)):
+        row = conn.execute(f"SELECT at FROM sign_in_failures WHERE {cond} AND at > ?"
+                           " ORDER BY at DESC LIMIT 1 OFFSET ?",
+                           (*args, since, limit - 1)).fetchone()
+        if row is not None:
+            opens = datetime.fromisoformat(row[0]) + timedelta(minutes=LOCK_MINUTES)
+            until = opens if until is None else max(until, opens)
+    return until
 
-    The message never says whether the login exists. Failures are committed
-    (counter, lock, audit row) before the error is raised.
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the login is unknown, so that such an answer
+    takes as long as a wrong password for a real login."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def authenticate(store: Store, login: str, password: str, source: str | None = None,
+                 now: datetime | None = None) -> Actor:
+    """Check a login and password typed from ``source`` (the client's IP address;
+    None or "" is ``local``); count failures and lock as the module docstring says.
+
+    The answer never says whether the login exists. The password hash is checked
+    outside the write transaction (it takes tens of milliseconds, and a stranger
+    hammering the form must not hold up everyone's writes); the lock is checked
+    again inside it, so attempts sent in parallel cannot slip past it. Failures are
+    committed (the failure row, the audit row) before the error is raised.
     """
-    login = (login or "").strip()
-    now = datetime.now(UTC)
+    login = clean(login)[:100]
+    source = clean(source)[:64] or LOCAL_SOURCE
+    now = now or datetime.now(UTC)
+    with store.read() as conn:
+        row = conn.execute("SELECT * FROM users WHERE login = ?", (login,)).fetchone()
+        locked = locked_until(conn, login, source, now) is not None
+    user_id = row["id"] if row is not None else None
+    stored = row["password_hash"] if row is not None else None
+    # an unknown login is checked against a throwaway hash: same work, same answer
+    right = not locked and _verify(stored or _dummy_hash(), password) and bool(stored)
     failure: str | None = None
     actor: Actor | None = None
     with store.write() as conn:
-        row = conn.execute("SELECT * FROM users WHERE login = ?", (login,)).fetchone()
-        locked = _parse(row["locked_until"]) if row is not None else None
-        if row is None or not row["password_hash"]:
-            audit.record(conn, None, "sign_in_failed", "user", None, None, login[:60])
-            failure = "Неверный логин или пароль"
-        elif locked and locked > now:
-            audit.record(conn, None, "sign_in_locked", "user", row["id"], None, login)
-            failure = (f"Вход заблокирован до {locked.strftime('%H:%M')} (UTC) после "
-                       f"{MAX_FAILED} неудачных попыток")
-        elif not _verify(row["password_hash"], password):
-            failed = (0 if locked else row["failed_attempts"]) + 1
-            until = (now + timedelta(minutes=LOCK_MINUTES)).replace(microsecond=0).isoformat() \
-                if failed >= MAX_FAILED else None
-            conn.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?",
-                         (0 if until else failed, until, row["id"]))
-            audit.record(conn, None, "sign_in_failed", "user", row["id"], None, login)
-            failure = (f"Вход заблокирован на {LOCK_MINUTES} минут после {MAX_FAILED}"
-                       " неудачных попыток") if until else "Неверный логин или пароль"
+        if locked or (right and locked_until(conn, login, source, now) is not None):
+            audit.record(conn, None, "sign_in_locked", "user", user_id, None,
+                         f"{login[:60]} ({source})")
+            failure = LOCKED
+        elif not right or row is None:
+            conn.execute("DELETE FROM sign_in_failures WHERE at <= ?",
+                         (_ts(now - timedelta(minutes=LOCK_MINUTES)),))
+            conn.execute("INSERT INTO sign_in_failures (login, source, at) VALUES (?,?,?)",
+                         (login, source, _ts(now)))
+            audit.record(conn, None, "sign_in_failed", "user", user_id, None,
+                         f"{login[:60]} ({source})")
+            failure = LOCKED if locked_until(conn, login, source, now) else WRONG
         elif not row["is_active"]:
             failure = "Учётная запись отключена — обратитесь к администратору"
         else:
-            updates = "failed_attempts = 0, locked_until = NULL"
-            args: list[object] = []
+            conn.execute("DELETE FROM sign_in_failures WHERE login = ? AND source = ?",
+                         (login, source))
             if _hasher.check_needs_rehash(row["password_hash"]):
-                updates += ", password_hash = ?"
-                args.append(hash_password(password))
-            conn.execute(f"UPDATE users SET {updates} WHERE id = ?", [*args, row["id"]])
+                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                             (hash_password(password), row["id"]))
             actor = Actor(row["id"], row["login"], row["role"], row["full_name"])
             audit.record(conn, actor, "sign_in", "user", row["id"], None, login)
     if failure or actor is None:
-        raise AuthError(failure or "Неверный логин или пароль")
+        raise AuthError(failure or WRONG)
     return actor
 
 
@@ -116,6 +174,9 @@ def change_password(store: Store, actor: Actor, old: str, new: str) -> None:
                      " updated_at = ?, version = version + 1 WHERE id = ?",
                      (hash_password(new), now_iso(), actor.id))
         audit.record(conn, actor, "password_change", "user", actor.id, None, actor.login)
+        # every browser signed in with the old password is signed out (the UI starts a
+        # new session for the tab the change was made in)
+        sessions.revoke_all_for_user(conn, actor.id, "password")
 
 
 def reset_password(store: Store, actor: Actor, user_id: int, new: str | None = None) -> str:
@@ -132,6 +193,8 @@ def reset_password(store: Store, actor: Actor, user_id: int, new: str | None = N
                      " failed_attempts = 0, locked_until = NULL, updated_at = ?,"
                      " version = version + 1 WHERE id = ?",
                      (hash_password(new), now_iso(), user_id))
+        conn.execute("DELETE FROM sign_in_failures WHERE login = ?", (row["login"],))
+        sessions.revoke_all_for_user(conn, user_id, "password")
         audit.record(conn, actor, "password_reset", "user", user_id, None, row["login"])
     return new
 
@@ -144,6 +207,8 @@ def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> None:
     with store.write() as conn:
         conn.execute("UPDATE users SET is_active = ?, updated_at = ?, version = version + 1"
                      " WHERE id = ?", (1 if active else 0, now_iso(), user_id))
+        if not active:
+            sessions.revoke_all_for_user(conn, user_id, "deactivated")
         audit.record(conn, actor, "user_activate" if active else "user_deactivate", "user",
                      user_id)
 
@@ -191,7 +256,7 @@ def add_user(store: Store, actor: Actor | None, login: str, password: str, role:
             conn.execute("UPDATE users SET password_hash = ?, role = ?, full_name ="
                          " COALESCE(NULLIF(?, ''), full_name), updated_at = ? WHERE id = ?",
                          (hash_password(password), role, clean(full_name, 200), ts, uid))
-        new = Actor(uid, login, role, full_name)
+        new = Actor(uid, login, role, clean(full_name, 200))
         audit.record(conn, actor or new, "user_create", "user", uid, None, f"{login} ({role})")
         return new
 

@@ -14,6 +14,7 @@ from clientplus_core.analytics import report_builder as rb
 from clientplus_core.base.errors import UserError
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
+from clientplus_ui.analytics.reports import plot, readable
 from clientplus_ui.common import flash, md_escape
 from clientplus_ui.i18n import lang, tr
 from clientplus_ui.widgets import show_error, xlsx_download
@@ -27,13 +28,13 @@ def _label(f: rb.Field) -> str:
 
 
 def _measures(fields: list[rb.Field]) -> dict[str, str]:
-    out = {"count": tr("Количество записей", "Number of records")}
-    for f in fields:
-        if f.kind in ("number", "money"):
-            for agg in ("sum", "avg", "min", "max"):
-                out[f"{agg}:{f.name}"] = f"{tr(*rb.AGGREGATES[agg])}: {_label(f)}"
-    for f in fields:
-        out[f"count_distinct:{f.name}"] = f"{tr(*rb.AGGREGATES['count_distinct'])}: {_label(f)}"
+    """The measures the core allows (:func:`rb.measure_names`: no sums of ids), labelled."""
+    by_name = {f.name: f for f in fields}
+    out = {}
+    for m in rb.measure_names(fields):
+        agg, _, fname = m.partition(":")
+        out[m] = (tr("Количество записей", "Number of records") if m == "count"
+                  else f"{tr(*rb.AGGREGATES[agg])}: {_label(by_name[fname])}")
     return out
 
 
@@ -136,8 +137,9 @@ def result(store: Store, actor: Actor, spec: rb.ReportSpec) -> None:
     else:
         kind = st.session_state.get(f"rb.chart.{lang()}", "bar")
         if spec.dimensions:
-            st.plotly_chart(rb.chart(frame, kind, heads), key="rb.plot")
-        st.dataframe(frame.rename(dict(zip(frame.columns, _unique(heads), strict=True))),
+            plot(rb.chart(frame, kind, heads), "rb.plot")
+        st.dataframe(readable(frame.rename(dict(zip(frame.columns, _unique(heads),
+                                                    strict=True)))),
                      hide_index=True, width="stretch", key="rb.table")
         if frame.height >= rb.MAX_ROWS:
             st.warning(tr(f"Показаны первые {rb.MAX_ROWS} строк.",

@@ -15,12 +15,13 @@ import streamlit as st
 from clientplus_core.analytics import charts, reports
 from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics.reports import Period
-from clientplus_core.sales import money
+from clientplus_core.base import formats
+from clientplus_core.sales import debt
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
 from clientplus_core.team.access import Actor
 from clientplus_ui.i18n import lang, tr
-from clientplus_ui.widgets import show_error, xlsx_download
+from clientplus_ui.widgets import display_zone, show_error, xlsx_download
 
 
 def _param_date(name: str) -> date | None:
@@ -81,16 +82,59 @@ def more_filters(store: Store, actor: Actor, key: str) -> tuple[int | None, list
 
 def as_of_caption(store: Store) -> None:
     """"Данные на HH:MM:SS" under a page title."""
-    st.caption(tr("Данные на ", "Data as of ") + analytics.as_of_label(analytics.as_of(store)))
+    when = formats.clock(analytics.as_of(store), display_zone(), seconds=True) or "—"
+    st.caption(tr("Данные на ", "Data as of ") + when)
 
 
-def display_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """Money (Decimal) as float for the on-screen table only; the export keeps Decimal."""
-    return df.with_columns([pl.col(c).cast(pl.Float64) for c, t in df.schema.items()
-                            if isinstance(t, pl.Decimal)])
+def plot(fig: go.Figure, key: str) -> None:
+    """Show a chart with numbers as the UI language writes them («9 821 111,14»); an
+    axis titled «…, ₽» gets whole roubles on its ticks and «… ₽» in the tooltip."""
+    cartesian = all(getattr(t, "type", "") in ("bar", "scatter") for t in fig.data)
+    titles = {a: str(getattr(getattr(fig.layout, f"{a}axis").title, "text", "") or "")
+              for a in ("x", "y")}
+    money = next((a for a, t in titles.items() if t.rstrip().endswith("₽")), None)
+    charts.localise(fig, lang(), money if cartesian and fig.data else None,
+                    titles.get(money or "", "").replace(", ₽", ""))
+    st.plotly_chart(fig, key=key)
 
 
-_FORMATS = {"money": "%.2f", "percent": "percent"}
+_FORMATS = ("money", "percent", "int")
+
+
+def cell(value: object, fmt: str | None) -> str:
+    """A report cell as a person reads it: «9 821 111,14» for money (the header says
+    «, ₽»), «1 234» for counts, «80,0 %» for shares, «—» for nothing."""
+    if value is None or value == "":
+        return "—" if fmt else ""
+    if fmt == "money":
+        return formats.money(value, lang(), sign=False)
+    if fmt == "int":
+        return formats.number(value, lang())
+    if fmt == "percent":
+        d = formats.to_decimal(value)
+        return "—" if d is None else formats.number(d * 100, lang(), 1) + " %"
+    if isinstance(value, date) or (isinstance(value, str) and len(value) == 10):
+        return formats.day(value, lang())  # «06.12.2026»; other text stays as it is
+    d = formats.to_decimal(value) if isinstance(value, float | Decimal) else None
+    return formats.number(d, lang(), 1) if d is not None else str(value)
+
+
+def readable(df: pl.DataFrame) -> list[dict[str, str]]:
+    """A result frame as text cells a person reads: Decimal columns (the core's money)
+    and a column headed «…, ₽» as money,
+    other numbers with the language's separators, dates as 06.12.2026, «—» for
+    nothing (never ``None``, ``9821111.14`` or ``1e+06``)."""
+    kinds: dict[str, str | None] = {}
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Decimal) or (str(name).rstrip().endswith("₽")
+                                             and dtype.is_numeric()):
+            kinds[name] = "money"
+        elif dtype.is_integer():
+            kinds[name] = "int"
+        else:
+            kinds[name] = None
+    return [{str(k): cell(v, kinds[k]) if v is not None else "—" for k, v in row.items()}
+            for row in df.iter_rows(named=True)]
 
 
 def report_block(store: Store, actor: Actor, name: str, p: Period,
@@ -105,18 +149,17 @@ def report_block(store: Store, actor: Actor, name: str, p: Period,
         show_error(exc)
         return None
     if chart is not None and df.height:
-        st.plotly_chart(chart(df), key=f"{key}.chart")
+        plot(chart(df), f"{key}.chart")
     headers, body = reports.table_rows(name, df, lang())
     if not body:
         st.info(tr("Нет данных за выбранный период", "No data for the chosen period"))
     else:
         spec = [c for c in reports.COLUMNS[name] if c[0] in df.columns]
-        cols = [c for c, _, _ in spec]
-        shown = display_frame(df.select(cols))
-        config = {reports.header(name, c, lang()): st.column_config.NumberColumn(
-            format=_FORMATS[f]) for c, _, f in spec if f in _FORMATS}
-        st.dataframe(shown.rename(dict(zip(cols, headers, strict=True))), hide_index=True,
-                     column_config=config, key=f"{key}.table")
+        shown = [{h: cell(r[c], f) for (c, _, f), h in zip(spec, headers, strict=True)}
+                 for r in df.select([c for c, _, _ in spec]).iter_rows(named=True)]
+        config = {h: st.column_config.TextColumn(alignment="right")
+                  for (_, _, f), h in zip(spec, headers, strict=True) if f in _FORMATS}
+        st.dataframe(shown, hide_index=True, column_config=config, key=f"{key}.table")
     xlsx_download(tr("Скачать Excel", "Download Excel"), reports.to_xlsx(name, df, lang()),
                   f"{name}.xlsx", key=f"{key}.xlsx")
     return df
@@ -136,22 +179,13 @@ def _aging(df: pl.DataFrame) -> go.Figure:
 
 
 def _money(v: object) -> str:
-    d = v if isinstance(v, Decimal) else Decimal(str(v or 0))
-    return money.format_amount(d, " ") + " ₽"
+    return formats.money(v if formats.to_decimal(v) is not None else 0, lang())
 
 
 def _money_short(v: object) -> str:
     """A metric-sized amount: exact below a million roubles, else «194,7 млн ₽» (the
     exact amount goes into the metric's tooltip)."""
-    d = v if isinstance(v, Decimal) else Decimal(str(v or 0))
-    if abs(d) < 1_000_000:
-        return _money(d)
-    if abs(d) < 1_000_000_000:
-        short, unit = d / 1_000_000, tr("млн", "M")
-    else:
-        short, unit = d / 1_000_000_000, tr("млрд", "B")
-    text = f"{short:.1f}"
-    return f"{text.replace('.', ',') if lang() == 'ru' else text} {unit} ₽"
+    return formats.short_money(v if formats.to_decimal(v) is not None else 0, lang())
 
 
 def _exact(v: object) -> str | None:
@@ -174,10 +208,11 @@ def kpi_row(store: Store, actor: Actor, p: Period) -> None:
                              "revenue_paid"),
                             (cols[1], tr("Выручка (счета)", "Revenue (invoices)"),
                              "revenue_invoiced"),
-                            (cols[2], tr("Средняя сделка", "Average deal"), "avg_deal")):
+                            (cols[2], tr("Средняя продажа", "Average sale"), "avg_deal")):
         col.metric(label, _money_short(k[key]), help=_exact(k[key]))
-    cols[3].metric(tr("Дебиторка", "Receivables"), _money_short(k["debt"]),
-                   help=" · ".join(x for x in (_exact(k["debt"]), tr("просрочено: ", "overdue: ")
+    cols[3].metric(tr(*debt.RECEIVABLE_SHORT), _money_short(k["debt"]),
+                   help=" · ".join(x for x in (tr(*debt.RECEIVABLE), _exact(k["debt"]),
+                                               tr("просрочено: ", "overdue: ")
                                                + _money(k["overdue"])) if x))
 
 

@@ -13,6 +13,7 @@ from clientplus_core.analytics import segments
 from clientplus_core.base.errors import UserError
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
+from clientplus_ui.analytics.reports import plot, readable
 from clientplus_ui.common import flash, md_escape
 from clientplus_ui.i18n import lang, tr
 from clientplus_ui.widgets import show_error, xlsx_download
@@ -69,12 +70,13 @@ def result(store: Store, actor: Actor, choice: dict[str, Any]) -> pl.DataFrame |
         return frame
     measure = st.radio(tr("Показатель", "Measure"), list(segments.MEASURES), horizontal=True,
                        key=f"seg.measure.{lang()}", format_func=lambda m: labels[m])
-    st.plotly_chart(segments.chart(frame, by, measure, labels), key="seg.chart")
+    plot(segments.chart(frame, by, measure, labels), "seg.chart")
     if len(by) == 2:
         st.markdown("**" + tr("Сводная таблица", "Cross table") + f": {labels[measure]}**")
-        st.dataframe(segments.wide(frame, by, measure).rename({by[0]: labels[by[0]]}),
+        st.dataframe(readable(segments.wide(frame, by, measure).rename({by[0]: labels[by[0]]})),
                      hide_index=True, width="stretch", key="seg.cross")
-    st.dataframe(frame.rename(labels), hide_index=True, width="stretch", key="seg.table")
+    st.dataframe(readable(frame.rename(labels)), hide_index=True, width="stretch",
+                 key="seg.table")
     xlsx_download(tr("Скачать Excel", "Download Excel"),
                   segments.to_xlsx(store, frame, by, lang()),
                   f"segments-{'-'.join(by)}.xlsx", key="seg.xlsx")

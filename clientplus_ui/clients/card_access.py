@@ -75,7 +75,7 @@ def owner_section(store: Store, actor: Actor, client: dict[str, Any],
         confirm_action(
             tr("Передать клиента", "Hand over the client"),
             tr(f"Передать «{client['name']}» сотруднику {new_name}? Вместе с клиентом ему "
-               "перейдут сделки и открытые задачи этого клиента.",
+               "перейдут продажи и открытые задачи этого клиента.",
                f"Hand “{client['name']}” over to {new_name}? The client's sales and open "
                "tasks move to them too."),
             tr("Да, передать", "Yes, hand over"), f"ca.{cid}.reassign",

@@ -12,7 +12,7 @@ import streamlit as st
 
 from clientplus_core import sales
 from clientplus_core.base.errors import UserError
-from clientplus_core.clients import files
+from clientplus_core.clients import files, text_jobs
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import Snapshot, confirm_action, flash, human_size, md_escape
@@ -82,10 +82,7 @@ def _uploader(actor: Actor, target: Target) -> None:
         except UserError as exc:
             results.append((False, "; ".join(getattr(exc, "errors", {}).values()) or str(exc)))
             continue
-        about = human_size(row["size"])
-        if "text_status" in row:  # (a sale's attach_file does not say)
-            about += ", " + (tr("текст извлечён", "text extracted") if row["text_status"] == "ok"
-                             else tr("без текста", "no text"))
+        about = human_size(row["size"]) + ", " + _upload_text_status(row)
         results.append((True, tr(f"«{row['name']}» загружен ({about})",
                                  f"“{row['name']}” uploaded ({about})")))
     # A fresh uploader (new key) on the next run: the same files are never sent twice.
@@ -94,8 +91,22 @@ def _uploader(actor: Actor, target: Target) -> None:
     st.rerun()
 
 
+def _upload_text_status(row: dict[str, Any]) -> str:
+    status = row.get("text_status")
+    if status == "pending":
+        return tr("текст извлекается…", "extracting text…")
+    if status in ("error", "too_large"):
+        return row.get("text_reason") or tr("текст не извлечён", "text not extracted")
+    return _text_status(status)
+
+
 def _text_status(status: str | None) -> str:
-    return tr("текст извлечён", "text extracted") if status == "ok" else tr("нет текста", "no text")
+    """The short word of the «Текст» column (the reason, if any, is shown under the row)."""
+    return {"ok": tr("текст извлечён", "text extracted"),
+            "pending": tr("извлекается…", "extracting…"),
+            "too_large": tr("слишком большой", "too large"),
+            "error": tr("не извлечён", "not extracted")}.get(status or "",
+                                                             tr("нет текста", "no text"))
 
 
 def _files(store: Store, actor: Actor, target: Target) -> None:
@@ -104,6 +115,28 @@ def _files(store: Store, actor: Actor, target: Target) -> None:
     except UserError as exc:
         show_error(exc)
         return
+    if any(r.get("text_status") == "pending" for r in rows):
+        text_jobs.start(store)   # (a file left pending by a stopped server or the CLI)
+        _live_files(store, actor, target)
+    else:
+        _file_table(store, actor, rows)
+
+
+@st.fragment(run_every=2)
+def _live_files(store: Store, actor: Actor, target: Target) -> None:
+    """The list while some text is being extracted: redrawn every 2 s on its own, then
+    once the last text is in, the page reruns so the redrawing stops."""
+    try:
+        rows = target.list_files()
+    except UserError as exc:
+        show_error(exc)
+        return
+    _file_table(store, actor, rows)
+    if not any(r.get("text_status") == "pending" for r in rows):
+        st.rerun()
+
+
+def _file_table(store: Store, actor: Actor, rows: list[dict[str, Any]]) -> None:
     if not rows:
         st.info(tr("Файлов пока нет.", "No files yet."))
         return
@@ -124,6 +157,8 @@ def _file_row(store: Store, actor: Actor, row: dict[str, Any], widths: list[floa
     c[2].text(fmt_dt(row["created_at"]))
     c[3].text(row.get("uploaded_by_name") or row.get("uploaded_by_login") or "")
     c[4].text(_text_status(row.get("text_status")))
+    if row.get("text_reason") and row.get("text_status") in ("error", "too_large"):
+        st.caption(md_escape(row["text_reason"]))
     fid = row["id"]
     # icon-only buttons (the columns are narrow); the data is read only when clicked
     c[5].download_button("", data=lambda: files.read(store, actor, fid)[1],

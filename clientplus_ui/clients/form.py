@@ -11,6 +11,7 @@ from clientplus_core.base.errors import ConflictError, DuplicateWarning, UserErr
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS
 from clientplus_core.records.validation import format_phone
+from clientplus_core.sales import signatory
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
 from clientplus_core.team.access import Actor, can
@@ -43,10 +44,20 @@ LAYOUT: tuple[tuple[str, ...], ...] = (
     ("bik", "bank_name"),
     ("corr_account", "account"),
     ("director_post", "director_name"),
+    ("director_post_gen", "director_name_gen", "basis"),
     ("phone", "email", "website"),
     ("source",),
 )
 _DONE = {f for row in LAYOUT for f in row} | {"kind", "tags", "notes"}
+_GEN_HELP = ("Для договора («в лице …»). Пусто — склоняется автоматически (серым показано, как);"
+             " впишите, только если склонение неверно.",
+             "For contracts («в лице …»). Empty: declined automatically (shown in grey); type"
+             " it only when the declension is wrong.")
+_HELP = {"director_post_gen": _GEN_HELP, "director_name_gen": _GEN_HELP,
+         "basis": ("«…, действующего на основании Устава». Пусто — «Устава» для юр. лица,"
+                   " запись в ЕГРИП для ИП.",
+                   "«…, acting on the basis of the Charter». Empty: «Устава» for a company,"
+                   " the ЕГРИП record for a sole proprietor.")}
 assert _DONE == {f.name for f in CLIENT_FIELDS}, "every client field must be on the form"
 
 
@@ -84,11 +95,13 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any],
             index=ids.index(current) if current in ids else 0,
             format_func=lambda i: people.get(i, "") if i else none_label)
         data["owner_id"] = owner or None
+    automatic = signatory.automatic(base)
     for row in LAYOUT:
         cols = st.columns(len(row))
         for col, name in zip(cols, row, strict=True):
             data[name] = col.text_input(client_field_label(name), value=_initial(base, name),
-                                        key=snap.key(name))
+                                        key=snap.key(name), placeholder=automatic.get(name),
+                                        help=tr(*_HELP[name]) if name in _HELP else None)
         for name in row:
             if panel is not None and name in TRIGGERS:
                 panel.button(name)
@@ -135,9 +148,12 @@ def _pending_duplicate(store: Store, actor: Actor, snap: Snapshot, base: dict[st
         return
     st.warning(md_escape(pending["message"]))
     for cid in pending["ids"]:
-        st.page_link("pages/client.py", label=tr(f"Открыть существующего (№{cid})",
-                                                 f"Open the existing one (#{cid})"),
-                     icon=":material/open_in_new:", query_params={"id": str(cid)})
+        # a button, not a link to this same page: the link kept ``?new=1`` beside the
+        # id, so the first click showed the empty form again
+        if st.button(tr(f"Открыть существующего (№{cid})", f"Open the existing one (#{cid})"),
+                     key=f"cf.open_existing.{cid}", icon=":material/open_in_new:"):
+            snap.drop("pending")
+            st.switch_page("pages/client.py", query_params={"id": str(cid)})
     c1, c2 = st.columns(2)
     if c1.button(tr("Всё равно создать", "Create anyway"), key="cf.force", type="primary"):
         _save(store, actor, snap, None, pending["data"], base, allow_duplicate=True)

@@ -300,6 +300,10 @@ def report_view(state: dict[str, Any], mapping: dict[str, str | None], on_duplic
                 report.updated)
     m[2].metric(tr("Пропущено", "Skipped"), report.skipped)
     m[3].metric(tr("Строк с ошибками", "Rows with errors"), report.error_rows)
+    if report.warnings:
+        st.warning(tr("Импортировано с предупреждениями:", "Imported with warnings:") + "\n\n"
+                   + "\n".join(f"- {tr('строка', 'row')} {w.row}: {md_escape(w.message)}"
+                                for w in report.warnings[:20]))
     if not report.errors:
         st.success(tr("Ошибок нет.", "No errors."))
         return

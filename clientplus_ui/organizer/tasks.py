@@ -22,7 +22,7 @@ from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import card_tabs, confirm_action, flash, md_escape
 from clientplus_ui.i18n import lang, tr
-from clientplus_ui.widgets import client_picker, show_error, xlsx_download
+from clientplus_ui.widgets import client_picker, forget_zone, show_error, xlsx_download
 
 MONTHS_RU = ("Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август",
              "Сентябрь", "Октябрь", "Ноябрь", "Декабрь")
@@ -217,7 +217,9 @@ def new_task(store: Store, actor: Actor, prefix: str, *, client_id: int | None =
     """«Новая задача» in an expander (pre-linked to a client or sale)."""
     if not can(actor, "task.write"):
         return
-    with st.expander(tr("Новая задача", "New task"), icon=":material/add_task:"):
+    # keyed: stays open while the client picker reruns the page with each search
+    with st.expander(tr("Новая задача", "New task"), icon=":material/add_task:",
+                     key=f"{prefix}.new_open"):
         if client_id is None and sale_id is None:  # the Tasks page: link a client if wanted
             client_id = client_picker(store, actor, f"{prefix}.client",
                                       label=tr("Клиент (необязательно)", "Client (optional)"))
@@ -345,6 +347,7 @@ def timezone_setting(store: Store, actor: Actor) -> None:
             except UserError as exc:
                 show_error(exc)
                 return
+            forget_zone()
             flash(tr(f"Часовой пояс: {zone}.", f"Time zone: {zone}."))
             st.rerun()
 

@@ -1,6 +1,6 @@
 """The address-book page's parts: the list of books, the criteria form (create and
 edit), the recipients preview with the skipped list, manual additions and
-removals, and the «Телефоны для SMS» section with its downloads."""
+removals, and the «Телефоны: SMS и обзвон» section with its downloads."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from clientplus_ui.i18n import lang, tr
 from clientplus_ui.widgets import show_error, xlsx_download
 
 CSV_MIME = "text/csv"
-SECTIONS = {"recipients": ("Получатели", "Recipients"), "phones": ("Телефоны для SMS",
-                                                                   "Phones for SMS"),
+SECTIONS = {"recipients": ("Получатели", "Recipients"), "phones": ("Телефоны: SMS и обзвон",
+                                                                   "Phones: SMS and calls"),
             "manual": ("Добавить / убрать вручную", "Add / remove by hand"),
             "edit": ("Условия", "Criteria")}
 
@@ -260,14 +260,21 @@ def recipients_section(store: Store, actor: Actor, book: dict[str, Any]) -> None
 
 
 def phones_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
-    """«Телефоны для SMS»: E.164, mobile-only switch, drops by reason, downloads."""
+    """«Телефоны: SMS и обзвон»: a list for SMS (bare E.164) or for calls (extensions
+    kept), mobile-only switch, drops by reason, downloads."""
     if not can(actor, "phones.export"):
         st.info(tr("Выгрузка телефонов недоступна вашей роли.",
                    "Your role may not export phone lists."))
         return
+    purpose = st.radio(tr("Список", "List"), phones.PURPOSES, horizontal=True,
+                       key="ab.phones.purpose",
+                       format_func=lambda p: tr("для SMS (без добавочных)",
+                                                "for SMS (no extensions)") if p == "sms"
+                       else tr("для обзвона (с добавочными)", "for calls (with extensions)"))
     mobile = st.toggle(tr("Только мобильные", "Mobiles only"), key="ab.phones.mobile")
     try:
-        result = phones.for_book(store, actor, book["id"], mobile_only=mobile)
+        result = phones.for_book(store, actor, book["id"], mobile_only=mobile,
+                                 purpose=purpose)
     except UserError as exc:
         show_error(exc)
         return
@@ -278,14 +285,17 @@ def phones_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
         st.dataframe([{tr("Причина", "Reason"): r, tr("Номеров", "Numbers"): n}
                       for r, n in summary], hide_index=True, key="ab.phones.dropped")
     if result.rows:
-        st.dataframe([dict(zip(phones.HEADERS, r, strict=True)) for r in result.rows[:500]],
+        st.dataframe([dict(zip(result.headers, r, strict=True)) for r in result.rows[:500]],
                      hide_index=True, width="stretch", key="ab.phones.table")
         c1, c2 = st.columns(2)
+        what = tr("для SMS", "for SMS") if purpose == "sms" else tr("для обзвона", "for calls")
+        stem = "sms" if purpose == "sms" else "calls"
         with c1:
-            xlsx_download(tr("Скачать для SMS (Excel)", "Download for SMS (Excel)"),
-                          phones.to_xlsx(result), f"sms-{book['id']}.xlsx", key="ab.phones.xlsx")
-        c2.download_button(tr("Скачать для SMS (CSV)", "Download for SMS (CSV)"),
-                           phones.to_csv(result), file_name=f"sms-{book['id']}.csv",
+            xlsx_download(tr(f"Скачать {what} (Excel)", f"Download {what} (Excel)"),
+                          phones.to_xlsx(result), f"{stem}-{book['id']}.xlsx",
+                          key="ab.phones.xlsx")
+        c2.download_button(tr(f"Скачать {what} (CSV)", f"Download {what} (CSV)"),
+                           phones.to_csv(result), file_name=f"{stem}-{book['id']}.csv",
                            mime=CSV_MIME, key="ab.phones.csv", icon=":material/download:")
     if result.dropped_rows:
         with st.expander(tr("Отброшенные номера", "Dropped numbers")):
@@ -366,7 +376,11 @@ def edit_section(store: Store, actor: Actor, book: dict[str, Any]) -> None:
         st.rerun()
 
     def remove() -> None:
-        ab.delete_book(store, actor, book["id"])
+        try:
+            ab.delete_book(store, actor, book["id"])
+        except UserError as exc:
+            show_error(exc)
+            return
         st.session_state.pop("ab.pick", None)
         flash(tr(f"Книга «{md_escape(book['name'])}» удалена", "Book deleted"))
         st.rerun()

@@ -265,7 +265,7 @@ def log_table(store: Store, actor: Actor, m: dict[str, Any]) -> None:
     heads = ["№", tr("Адрес", "Address"), tr("Получатель", "Recipient"), tr("Клиент", "Client"),
              tr("Продажа", "Sale"), tr("Статус", "Status"),
              tr("Ответ сервера / причина", "Server answer / reason"), tr("Отправлено", "Sent at")]
-    table = [[i, r["email"], r["name"], r["client_name"], r["sale_number"],
+    table = [[i, r["email"], r["name"], r["client_name"] or "", r["sale_number"] or "",
               _status(r["status"], mailing.RECIPIENT_STATUSES), r["detail"], fmt_dt(r["sent_at"])]
              for i, r in enumerate(rows, 1)]
     st.dataframe([dict(zip(heads, r, strict=True)) for r in table], hide_index=True,

@@ -7,10 +7,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from clientplus_core.base import formats
 from clientplus_core.sales import money
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 
 SALE_ROLES = ("admin", "head", "manager")
 SALE_FIELDS = {
@@ -34,9 +35,10 @@ def sale_field_label(name: str) -> str:
 
 
 def rub(amount: Decimal | int | str | None, sign: bool = True) -> str:
-    """``Decimal("6826.84")`` -> «6 826,84 ₽» (formatted by the core, never via float)."""
-    text = money.format_amount(Decimal(amount or 0), " ")
-    return f"{text} ₽" if sign else text
+    """``Decimal("6826.84")`` -> «6 826,84 ₽» (EN «6,826.84 ₽»; formatted by the core,
+    never via float; nothing reads as zero)."""
+    return formats.money(amount if formats.to_decimal(amount) is not None else 0, lang(),
+                         sign=sign)
 
 
 def qty_text(qty: Decimal | int | str | None) -> str:
@@ -45,8 +47,7 @@ def qty_text(qty: Decimal | int | str | None) -> str:
 
 def day(iso: object) -> str:
     """``2026-03-01`` -> ``01.03.2026`` (empty for nothing)."""
-    s = str(iso or "")
-    return f"{s[8:10]}.{s[5:7]}.{s[:4]}" if len(s) >= 10 else s
+    return formats.day(iso, lang())
 
 
 def to_date(iso: object) -> dt.date | None:

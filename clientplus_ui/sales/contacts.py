@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core import sales
+from clientplus_core.base import formats
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients import contacts
 from clientplus_core.store.db import Store
@@ -17,7 +18,7 @@ from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import Snapshot, confirm_action, flash, lkey, short
 from clientplus_ui.i18n import tr
 from clientplus_ui.sales.common import CHANNELS, sale_owners
-from clientplus_ui.widgets import fmt_dt, show_error
+from clientplus_ui.widgets import display_zone, fmt_dt, show_error
 
 
 def render(store: Store, actor: Actor, client_id: int, sale_id: int | None = None) -> None:
@@ -77,13 +78,15 @@ def _form(store: Store, actor: Actor, client_id: int, sale_id: int | None, where
     snap = Snapshot(f"sh.{where}.new")
     people = {p["id"]: p["name"] for p in contacts.list_for_client(store, actor, client_id)}
     ours = sale_owners(store)
+    zone = display_zone()
+    now = formats.local_now(zone)  # the office's clock (setting «timezone»), not the server's
     with st.expander(tr("Записать контакт", "Log a contact"), icon=":material/add_call:"):
         with st.form(snap.key("form"), border=False):
             c1, c2, c3, c4 = st.columns(4)
-            on = c1.date_input(tr("Дата", "Date"), value=sales.today(), format="DD.MM.YYYY",
+            on = c1.date_input(tr("Дата", "Date"), value=now.date(), format="DD.MM.YYYY",
                                key=snap.key("date"))
-            at = c2.time_input(tr("Время", "Time"), value=dt.datetime.now().time().replace(
-                second=0, microsecond=0), key=snap.key("time"), step=300)
+            at = c2.time_input(tr("Время", "Time"), value=now.time().replace(tzinfo=None),
+                               key=snap.key("time"), step=300)
             channels = {c: tr(*v) for c, v in CHANNELS.items()}
             channel = c3.selectbox(tr("Канал", "Channel"), list(channels),
                                    format_func=channels.__getitem__,
@@ -101,7 +104,7 @@ def _form(store: Store, actor: Actor, client_id: int, sale_id: int | None, where
     if go:
         when: Any = None
         if isinstance(on, dt.date):
-            when = dt.datetime.combine(on, at or dt.time(0, 0)).strftime("%Y-%m-%d %H:%M")
+            when = dt.datetime.combine(on, at or dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
         try:
             sales.add_contact_event(store, actor, {
                 "sale_id": sale_id, "client_id": client_id, "at": when, "channel": channel,

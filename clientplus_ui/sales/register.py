@@ -15,13 +15,14 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core import sales
+from clientplus_core.base import formats
 from clientplus_core.base.errors import UserError
-from clientplus_core.sales import SaleFilter, SalesPage, statuses
+from clientplus_core.sales import SaleFilter, SalesPage, debt, statuses
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.clients import registry
 from clientplus_ui.common import flash, lkey, md_escape
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 from clientplus_ui.sales.common import day, rub, sale_owners, status_label
 from clientplus_ui.sales.status import next_button
 from clientplus_ui.widgets import fmt_dt, show_error
@@ -106,13 +107,29 @@ def load_page(store: Store, actor: Actor, f: SaleFilter) -> SalesPage | None:
                                                             page_size=PAGE_SIZE), PAGE_KEY)
 
 
+UNPAID_HELP = ("Сколько осталось оплатить по показанным продажам, кроме проигранных и"
+               " отменённых, — в том числе по тем, где счёт ещё не выставлен.",
+               "What is left to pay on the sales shown, except lost and cancelled ones,"
+               " including those not invoiced yet.")
+RECEIVABLE_HELP = ("Сколько клиенты должны по выставленным счетам: только продажи на статусе"
+                   " «Счёт выставлен» и дальше. Это же число — «Дебиторская задолженность» на"
+                   " дашборде и в отчёте «Дебиторка».",
+                   "What clients owe on issued invoices: only sales at «Invoiced» or later."
+                   " The same figure as the receivables on the dashboard and in the report.")
+
+
 def sums(page: SalesPage) -> None:
-    """The totals row: count, total, paid, debt of everything the filter matches."""
-    m = st.columns(4)
-    m[0].metric(tr("Продаж", "Sales"), page.total)
-    m[1].metric(tr("Сумма", "Total"), rub(page.sums.get("total")))
-    m[2].metric(tr("Оплачено", "Paid"), rub(page.sums.get("paid")))
-    m[3].metric(tr("Долг", "Debt"), rub(page.sums.get("debt")))
+    """The totals row of everything the filter matches: count, total, paid, the unpaid
+    rest and the receivables (:mod:`clientplus_core.sales.debt`). Each figure takes
+    its natural width and the row wraps, so no amount is ever cut off."""
+    with st.container(horizontal=True, gap="large", key="sreg.sums"):
+        st.metric(tr("Продаж", "Sales"), formats.number(page.total, lang()), width="content")
+        st.metric(tr("Сумма", "Total"), rub(page.sums.get("total")), width="content")
+        st.metric(tr("Оплачено", "Paid"), rub(page.sums.get("paid")), width="content")
+        st.metric(tr(*debt.UNPAID), rub(page.sums.get("unpaid")), width="content",
+                  help=tr(*UNPAID_HELP))
+        st.metric(tr(*debt.RECEIVABLE), rub(page.sums.get("receivable")), width="content",
+                  help=tr(*RECEIVABLE_HELP))
 
 
 def table_rows(rows: list[dict[str, Any]], with_client: bool = True,
@@ -128,7 +145,7 @@ def table_rows(rows: list[dict[str, Any]], with_client: bool = True,
         tr("Статус", "Status"): r["status_label"],
         tr("Ответственный", "Owner"): r.get("owner_name") or "",
         tr("Сумма", "Total"): rub(r["total"], sign=False),
-        tr("Долг", "Debt"): ("⚠ " if r["is_overdue"] else "")
+        tr("Не оплачено", "Unpaid"): ("⚠ " if r["is_overdue"] else "")
         + (rub(r["debt"], sign=False) if r["debt"] else ""),
         **(registry.custom_cells(r, CF_COLUMNS_KEY) if custom else {}),
     } for r in rows]
@@ -142,8 +159,8 @@ def table(rows: list[dict[str, Any]], key: str, with_client: bool = True,
     widths = {tr("Номер", "Number"): 85, tr("Дата", "Date"): 80, tr("Клиент", "Client"): 170,
               tr("Название", "Title"): 140, tr("Статус", "Status"): 130,
               tr("Ответственный", "Owner"): 100, tr("Сумма", "Total"): 95,
-              tr("Долг", "Debt"): 105}
-    right = (tr("Сумма", "Total"), tr("Долг", "Debt"))
+              tr("Не оплачено", "Unpaid"): 105}
+    right = (tr("Сумма", "Total"), tr("Не оплачено", "Unpaid"))
     event = st.dataframe(view, key=key, on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch", column_config={
                              name: st.column_config.TextColumn(

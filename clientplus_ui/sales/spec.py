@@ -167,11 +167,11 @@ def preview(store: Store, actor: Actor, data: Mapping[str, Any]) -> tuple[list[d
     day = data.get("date") or sales.today().isoformat()
     try:
         discount = money.parse_decimal(data.get("discount") or 0, places=2,
-                                       what="Скидка по сделке")
+                                       what="Скидка на продажу")
         if discount < 0:
-            raise ValueError("Скидка по сделке: не может быть отрицательной")
+            raise ValueError("Скидка на продажу: не может быть отрицательной")
         if discount > 100:
-            raise ValueError("Скидка по сделке: больше 100 %")
+            raise ValueError("Скидка на продажу: больше 100 %")
     except ValueError as exc:
         errors["discount"] = str(exc)
         discount = Decimal(0)

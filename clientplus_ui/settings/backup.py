@@ -8,7 +8,7 @@ directly: AppTest cannot drive a file uploader).
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import human_size, md_escape
 from clientplus_ui.i18n import tr
-from clientplus_ui.widgets import kept_upload, show_error
+from clientplus_ui.widgets import fmt_dt, kept_upload, show_error
 
 VERIFY_UPLOAD_KEY = "settings.verify_upload"
 RESTORE_UPLOAD_KEY = "settings.restore_upload"
@@ -105,7 +105,7 @@ def _listing(store: Store) -> None:
         c1, c2, c3, c4 = st.columns([4, 2, 2, 2], vertical_alignment="center")
         c1.text(path.name)
         c2.text(human_size(stat.st_size))
-        c3.text(datetime.fromtimestamp(stat.st_mtime).strftime("%d.%m.%Y %H:%M"))
+        c3.text(fmt_dt(datetime.fromtimestamp(stat.st_mtime, UTC)))
         c4.download_button(tr("Скачать", "Download"), partial(path.read_bytes),
                            file_name=path.name, mime=ZIP_MIME, on_click="ignore",
                            key=f"settings.backup.dl.{i}.{path.name}", icon=":material/download:")
@@ -173,7 +173,7 @@ def _restore(store: Store) -> None:
                   "с этой папкой:",
                   f"The backup is restored into {md_escape(folder)}. Start the app with "
                   "this folder:"))
-    st.code(f'CLIENTPLUS_DATA="{folder}" streamlit run app.py', language="bash")
+    st.code(f'CLIENTPLUS_DATA="{folder}" streamlit run serve.py', language="bash")
     st.caption(tr("В копии: клиентов {clients}, контактов {contacts}, файлов {files}.",
                   "In the backup: {clients} clients, {contacts} contacts, {files} files.")
                .format(**{k: counts.get(k, 0) for k in ("clients", "contacts", "files")}))

@@ -7,7 +7,7 @@ import streamlit as st
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS
 from clientplus_core.records import settings
-from clientplus_core.sales import company
+from clientplus_core.sales import company, signatory
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import client_field_label
@@ -27,8 +27,22 @@ SECTIONS = (
     ("Банк", "Bank", ("bank_name", "bik", "corr_account", "account")),
     ("Руководитель и контакты", "Director and contacts",
      ("director_post", "director_name", "phone", "email", "website")),
+    ("Подписи в документах", "Signatures in documents",
+     ("director_post_gen", "director_name_gen", "basis", "accountant_name")),
 )
 _WIDE = {"full_name", "legal_address", "postal_address", "bank_name"}
+_LABELS = {"accountant_name": ("Главный бухгалтер", "Chief accountant")}
+_GEN_HELP = ("Для договора и акта («в лице …»). Пусто — склоняется автоматически (серым"
+             " показано, как); впишите, только если склонение неверно.",
+             "For contracts and acts («в лице …»). Empty: declined automatically (shown in"
+             " grey); type it only when the declension is wrong.")
+_HELP = {"director_post_gen": _GEN_HELP, "director_name_gen": _GEN_HELP,
+         "basis": ("«…, действующего на основании Устава». Пусто — «Устава» для юр. лица,"
+                   " запись в ЕГРИП для ИП.",
+                   "«…, acting on the basis of the Charter». Empty: «Устава» for a company,"
+                   " the ЕГРИП record for a sole proprietor."),
+         "accountant_name": ("Подписывает счёт за бухгалтера. Пусто — подписывает руководитель.",
+                             "Signs invoices as the accountant. Empty: the director signs.")}
 
 
 def _max_len(name: str) -> int:
@@ -47,6 +61,8 @@ def company_form(store: Store, actor: Actor) -> None:
     panel = LookupPanel(FORM_KEY, lambda name: f"{FORM_KEY}.{name}", actor, editable)
     panel.prepare()
     panel.render(store, actor)
+    hints = signatory.automatic(stored) | {
+        "accountant_name": signatory.person_name(stored)}
     with st.form(FORM_KEY, enter_to_submit=False, border=False):
         values: dict[str, str] = {}
         for ru, en, names in SECTIONS:
@@ -55,7 +71,8 @@ def company_form(store: Store, actor: Actor) -> None:
                 cols = [st.container()] if row[0] in _WIDE else st.columns(2)
                 for col, name in zip(cols, row, strict=False):
                     with col:
-                        values[name] = _field(name, stored.get(name, ""), editable)
+                        values[name] = _field(name, stored.get(name, ""), editable,
+                                              hints.get(name))
             if ru == "Организация":
                 taxes = {k: tr(*v) for k, v in TAX_SYSTEMS.items()}
                 values["tax_system"] = st.columns(2)[0].selectbox(
@@ -91,7 +108,7 @@ def _rows(names: tuple[str, ...]) -> list[list[str]]:
     return rows
 
 
-def _field(name: str, value: str, editable: bool) -> str:
+def _field(name: str, value: str, editable: bool, hint: str | None = None) -> str:
     key = f"{FORM_KEY}.{name}"
     if name == "kind":
         kinds = {k: tr(*v) for k, v in CLIENT_KINDS.items()}
@@ -99,8 +116,11 @@ def _field(name: str, value: str, editable: bool) -> str:
                             index=list(kinds).index(value) if value in kinds else 0,
                             format_func=kinds.__getitem__, key=key,
                             disabled=not editable)
-    return st.text_input(client_field_label(name), value=str(value or ""), key=key,
-                         disabled=not editable, max_chars=_max_len(name))
+    label = tr(*_LABELS[name]) if name in _LABELS else client_field_label(name)
+    return st.text_input(label, value=str(value or ""), key=key, disabled=not editable,
+                         max_chars=company.OWN_FIELDS.get(name) or _max_len(name),
+                         placeholder=hint or None,
+                         help=tr(*_HELP[name]) if name in _HELP else None)
 
 
 def upload_limit_form(store: Store, actor: Actor) -> None:

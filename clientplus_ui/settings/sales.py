@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core.base.errors import UserError
+from clientplus_core.base.sandbox import megabytes
 from clientplus_core.records import settings
 from clientplus_core.sales import documents, statuses
 from clientplus_core.store.db import Store
@@ -152,9 +153,13 @@ def template_upload_key(kind: str) -> str:
 def templates_section(store: Store, actor: Actor) -> None:
     editable = can(actor, "templates.manage")
     st.caption(tr("Шаблон — документ Word (.docx) с тегами {{ … }} как в docxtpl. Шаблон с "
-                  "неизвестными переменными или ошибкой в тегах не принимается.",
+                  "неизвестными переменными, ошибкой в тегах или служебными именами "
+                  "(начинающимися с «_») не принимается; документ — не больше "
+                  f"{megabytes(documents.MAX_DOCUMENT_BYTES)}.",
                   "A template is a Word (.docx) file with docxtpl {{ … }} tags. A template with "
-                  "unknown variables or broken tags is refused."))
+                  "unknown variables, broken tags or private names (starting with “_”) is "
+                  "refused; a document is at most "
+                  f"{documents.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."))
     try:
         uploaded = documents.list_templates(store, actor)
     except UserError as exc:

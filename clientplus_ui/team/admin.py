@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,39 +13,20 @@ from clientplus_core.clients import cards as clients
 from clientplus_core.clients import files
 from clientplus_core.clients.export import rows_to_xlsx
 from clientplus_core.store.db import Store
-from clientplus_core.team import audit, auth, users
+from clientplus_core.team import access, audit, auth, users
 from clientplus_core.team.access import ROLES, Actor, can
+from clientplus_ui import audit_text
 from clientplus_ui.common import confirm_action, kind_label
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 from clientplus_ui.widgets import fmt_dt, show_error, xlsx_download
-
-ROLE_LABELS = {"admin": ("Администратор", "Administrator"), "head": ("Руководитель", "Head"),
-               "manager": ("Менеджер", "Manager"), "viewer": ("Наблюдатель", "Viewer")}
-ACTION_LABELS = {
-    "create": ("создание", "create"), "update": ("изменение", "update"),
-    "delete": ("удаление", "delete"), "restore": ("восстановление", "restore"),
-    "merge": ("объединение", "merge"), "import": ("импорт", "import"),
-    "export": ("выгрузка", "export"), "upload": ("загрузка файла", "file upload"),
-    "backup": ("резервная копия", "backup"), "sign_in": ("вход", "sign-in"),
-    "sign_in_failed": ("неудачный вход", "failed sign-in"),
-    "sign_in_locked": ("вход заблокирован", "locked sign-in"),
-    "share": ("доступ коллегам", "share"), "reassign": ("смена ответственного", "reassign"),
-    "user_create": ("новый пользователь", "user created"),
-    "user_deactivate": ("пользователь отключён", "user deactivated"),
-    "user_activate": ("пользователь включён", "user activated"),
-    "password_reset": ("сброс пароля", "password reset"),
-    "password_change": ("смена пароля", "password change"),
-    "password_force_change": ("требование сменить пароль", "forced password change"),
-    "settings": ("настройки", "settings"),
-}
 
 
 def role_label(role: str) -> str:
-    return tr(*ROLE_LABELS.get(role, (role, role)))
+    return access.role_label(role, lang())
 
 
 def action_label(action: str) -> str:
-    return tr(*ACTION_LABELS.get(action, (action, action)))
+    return audit_text.action_label(action)
 
 
 def users_table(store: Store) -> list[dict[str, Any]]:
@@ -140,11 +120,14 @@ def audit_view(store: Store, actor: Actor) -> None:
     rows = audit.query(store, actor, login=login or None, action=action or None,
                        date_from=d_from.isoformat() if d_from else None,
                        date_to=d_to.isoformat() if d_to else None, text=text or None)
-    headers = [tr("Когда (UTC)", "When (UTC)"), tr("Кто", "Who"), tr("Действие", "Action"),
-               tr("Объект", "Object"), tr("Что", "What"), tr("Изменения", "Changes")]
-    table = [[fmt_dt(r["at"]), r["actor_login"], action_label(r["action"]),
-              f"{r['entity']} №{r['entity_id']}" if r["entity_id"] else r["entity"],
-              r["summary"], json.dumps(r["diff"], ensure_ascii=False) if r["diff"] else ""]
+    people = users.list_users(store)
+    names = {u["id"]: u["full_name"] or u["login"] for u in people}
+    logins = {u["id"]: u["login"] for u in people}
+    headers = [tr("Когда", "When"), tr("Кто", "Who"), tr("Действие", "Action"),
+               tr("Объект", "Object"), tr("Что произошло", "What happened")]
+    table = [[fmt_dt(r["at"]), r["actor_login"] if r["actor_login"] != "system"
+              else tr("система", "system"), action_label(r["action"]),
+              audit_text.object_label(r, logins), audit_text.sentence(r, names)]
              for r in rows]
     st.caption(tr(f"Записей: {len(rows)} (последние 1000)", f"Entries: {len(rows)} (last 1000)"))
     st.dataframe([dict(zip(headers, row, strict=True)) for row in table], hide_index=True,

@@ -1,4 +1,5 @@
-"""Browser tests: a real ``streamlit run app.py`` on 127.0.0.1 driven by Playwright
+"""Browser tests: a real ``streamlit run serve.py`` (app.py with the session-cookie
+routes, as ``make run`` starts it) on 127.0.0.1 driven by Playwright
 in Debian's Chromium (no browser download). The setup installs Chromium with apt
 when it is missing and we are root; otherwise it fails with a clear message."""
 
@@ -39,16 +40,17 @@ def _free_port() -> int:
 
 
 class Server:
-    """A streamlit server on 127.0.0.1 serving a given data folder."""
+    """A streamlit server on 127.0.0.1 serving a given data folder (``entry``: the
+    script ``streamlit run`` starts)."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, entry: str = "serve.py"):
         self.data_dir = data_dir
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = os.environ | {"CLIENTPLUS_DATA": str(data_dir), "PYTHONUNBUFFERED": "1"}
         self.log = open(data_dir.parent / f"streamlit-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / entry),
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],

@@ -103,7 +103,7 @@ def test_build_invoiced_not_paid_book_preview_and_export_phones(server_factory, 
     assert skipped[0][1].startswith("отказ от рассылки (") and "ссылка отписки" in skipped[0][1]
 
     # phones for SMS
-    main.get_by_text("Телефоны для SMS", exact=True).click()
+    main.get_by_text("Телефоны: SMS и обзвон", exact=True).click()
     wait_idle(page)
     expect(main.get_by_text("Номеров: 3")).to_be_visible(timeout=LONG)
     _tables_drawn(page, main)

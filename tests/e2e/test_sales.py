@@ -190,6 +190,6 @@ def test_a_sale_is_created_moved_through_statuses_paid_and_invoiced(server_facto
     page.goto(f"{srv.url}/sales")
     wait_idle(page, 40)
     expect(page.get_by_text("Найдено продаж: 1")).to_be_visible(timeout=LONG)
-    expect(_metric(page, "Долг")).to_have_text("5 326,84 ₽")
+    expect(_metric(page, "Не оплачено по продажам")).to_have_text("5 326,84 ₽")
     wait_idle(page)
     shot(page, "sales-register")

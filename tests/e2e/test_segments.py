@@ -79,7 +79,7 @@ def test_segmentation_by_two_custom_fields_saved_and_exported(server_factory, pa
     dl.value.save_as(path)
     ws = openpyxl.load_workbook(path).active
     assert [c.value for c in ws[1]] == ["Отрасль", "Сектор", "Клиентов", "Продаж",
-                                        "Выручка, ₽", "Средняя сделка, ₽"]
+                                        "Выручка, ₽", "Средняя продажа, ₽"]
     body = sorted([c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=4))
     assert body == [["IT", "Бюджетный", 1, 1, 1000, 1000],
                     ["IT", "Коммерческий", 1, 1, 2500, 2500],

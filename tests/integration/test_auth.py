@@ -37,13 +37,14 @@ def test_five_wrong_passwords_lock_the_login_even_for_the_right_one(store, alice
 
 
 def test_the_lock_expires_after_fifteen_minutes(store, alice):
+    start = datetime.now(UTC)
     for _ in range(5):
         with pytest.raises(UserError):
-            auth.authenticate(store, "alice", "wrong")
-    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-    with store.write() as conn:
-        conn.execute("UPDATE users SET locked_until = ? WHERE login = 'alice'", (past,))
-    assert auth.authenticate(store, "alice", "correct horse").login == "alice"
+            auth.authenticate(store, "alice", "wrong", now=start)
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "correct horse", now=start + timedelta(minutes=14))
+    later = start + timedelta(minutes=15, seconds=1)
+    assert auth.authenticate(store, "alice", "correct horse", now=later).login == "alice"
 
 
 def test_an_unknown_login_gets_the_same_message_as_a_wrong_password(store, alice):
@@ -103,3 +104,64 @@ def test_passwords_never_appear_in_the_audit_trail(store, actor, alice):
 
 def test_users_list_never_carries_hashes(store, alice):
     assert all("password_hash" not in u for u in users.list_users(store))
+
+
+# --- issue 11: no login enumeration, lockout per source as well as per login ---------
+
+
+def _fail(store, login, times, source=None, now=None):
+    """Sign in ``times`` times with a wrong password; the messages shown."""
+    out = []
+    for _ in range(times):
+        with pytest.raises(UserError) as exc:
+            auth.authenticate(store, login, "wrong password", source, now=now)
+        out.append(str(exc.value))
+    return out
+
+
+def test_five_failures_read_the_same_for_a_real_login_and_an_unknown_one(store, alice):
+    real = _fail(store, "alice", 6, "10.0.0.7")
+    unknown = _fail(store, "no-such-user", 6, "10.0.0.8")
+    assert real == unknown
+    assert real[0] == "Неверный логин или пароль" and "заблокирован" in real[4]
+
+
+def test_a_stranger_guessing_from_one_address_does_not_lock_the_real_user_out(store, alice):
+    _fail(store, "alice", 10, "203.0.113.9")
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "correct horse", "203.0.113.9")
+    assert auth.authenticate(store, "alice", "correct horse", "10.0.0.7").id == alice.id
+
+
+def test_one_address_trying_many_logins_is_stopped_by_its_address(store, actor, alice):
+    for n in range(auth.SOURCE_MAX_FAILED // 4):
+        _fail(store, f"guess{n}", 4, "203.0.113.9")
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "correct horse", "203.0.113.9")
+    assert auth.authenticate(store, "alice", "correct horse", "10.0.0.7").id == alice.id
+
+
+def test_a_guess_spread_over_many_addresses_locks_the_login_for_a_while(store, alice):
+    start = datetime.now(UTC)
+    for n in range(auth.LOGIN_MAX_FAILED // 4):
+        _fail(store, "alice", 4, f"198.51.100.{n}", now=start)
+    with pytest.raises(UserError, match="заблокирован"):
+        auth.authenticate(store, "alice", "correct horse", "10.0.0.7", now=start)
+    later = start + timedelta(minutes=auth.LOCK_MINUTES, seconds=1)
+    assert auth.authenticate(store, "alice", "correct horse", "10.0.0.7", now=later).id \
+        == alice.id
+
+
+def test_attempts_refused_by_a_lock_do_not_prolong_it(store, alice):
+    start = datetime.now(UTC)
+    _fail(store, "alice", 5, now=start)
+    for minute in range(1, 15):
+        _fail(store, "alice", 1, now=start + timedelta(minutes=minute))
+    later = start + timedelta(minutes=15, seconds=1)
+    assert auth.authenticate(store, "alice", "correct horse", now=later).id == alice.id
+
+
+def test_an_admin_password_reset_lifts_the_lock(store, actor, alice):
+    _fail(store, "alice", 5)
+    auth.reset_password(store, actor, alice.id, "a fresh password")
+    assert auth.authenticate(store, "alice", "a fresh password").id == alice.id

@@ -16,7 +16,7 @@ import pytest
 
 from clientplus_cli.main import main
 from clientplus_core.base.errors import AccessDenied, UserError
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_core.maintenance import backup
 from clientplus_core.store.db import Store
 from clientplus_core.store.startup import open_store
@@ -53,6 +53,7 @@ def filled(store: Store, actor: Actor, make_client: Callable[..., dict[str, Any]
                  io.BytesIO("Договор поставки металлопроката".encode()))
     files.upload(store, actor, b["id"], "data.bin", io.BytesIO(bytes(range(256)) * 4000))
     files.add_link(store, actor, a["id"], "https://disk.yandex.ru/d/abc", "Папка клиента")
+    assert text_jobs.wait(store, 60)   # the files' text is in before the backup
     return store
 
 

@@ -51,7 +51,7 @@ def test_sale_show_prints_a_readable_card_and_an_unknown_number_is_one_line(data
     out = capsys.readouterr().out
     assert "Февральская" in out and "В том числе НДС 22 %: 811,48" in out
     assert main(["--data-dir", data_dir, "sale", "show", "9999-0001"]) == 1
-    assert capsys.readouterr().err.strip() == "Ошибка: Сделка «9999-0001» не найдена"
+    assert capsys.readouterr().err.strip() == "Ошибка: Продажа «9999-0001» не найдена"
 
 
 def test_doc_writes_the_invoice_and_saves_it_to_the_sale(data_dir, tmp_path, capsys):
@@ -97,7 +97,7 @@ def test_export_sales_with_status_and_period(data_dir, tmp_path, capsys):
     out = tmp_path / "sales.csv"
     assert main(["--data-dir", data_dir, "export", "sales", "-o", str(out), "--status", "lead",
                  "--from", "2026-02-01", "--to", "2026-02-28"]) == 0
-    assert "Выгружено сделок: 1" in capsys.readouterr().out
+    assert "Выгружено продаж: 1" in capsys.readouterr().out
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert rows[0][:2] == ["Номер", "Дата"] and rows[1][0] == "2026-0002" and len(rows) == 2
     xlsx = tmp_path / "sales.xlsx"

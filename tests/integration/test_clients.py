@@ -8,7 +8,7 @@ import pytest
 
 from clientplus_core.base.errors import ConflictError, DuplicateWarning, NotFound, ValidationError
 from clientplus_core.clients import cards as clients
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_core.search import index as search
 
 
@@ -113,6 +113,7 @@ def test_merge_moves_contacts_files_links_and_history_and_loses_nothing(store, a
                         tags=["b"])
     contacts.create(store, actor, other["id"], {"name": "Пётр"})
     files.upload(store, actor, other["id"], "kp.txt", io.BytesIO("слово-маркер".encode()))
+    assert text_jobs.wait(store, 60)
     files.add_link(store, actor, other["id"], "disk.yandex.ru/d/abc", "Папка")
     merged = clients.merge(store, actor, keep["id"], other["id"])
     assert merged["phone"] == "+79161234567" and "важно" in merged["notes"]

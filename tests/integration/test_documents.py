@@ -13,7 +13,7 @@ import pytest
 
 from clientplus_core import sales
 from clientplus_core.base.errors import UserError, ValidationError
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_core.sales import company, documents
 from clientplus_core.search import index as search
 from clientplus_core.store.db import Store
@@ -111,7 +111,8 @@ def test_the_contract_states_the_total_in_words_with_vat_and_the_schedule(store,
     text, tables = _open(data)
     assert "ДОГОВОР № 1" in text
     assert ("2.1. Общая стоимость по договору составляет 6 826,84 руб. (Шесть тысяч восемьсот"
-            " двадцать шесть рублей 84 копейки), В том числе НДС 22 %: 1 231,07.") in text
+            " двадцать шесть рублей 84 копейки), в том числе НДС 22 % — 1 231,07 руб.") in text
+    assert "В том числе" not in text      # sentence case inside the sentence
     schedule = _table_with(tables, "Дата платежа")
     assert schedule[1:] == [["1", "10.03.2026", "3 000,00", "аванс"],
                             ["2", "10.04.2026", "3 826,84", ""]]
@@ -164,6 +165,7 @@ def test_each_document_is_numbered_per_kind_and_saved_to_the_sale(store, actor, 
     assert len(card["files"]) == 3
     row, data = files.read(store, actor, card["documents"][0]["file_id"])
     assert row["sale_id"] == sale["id"] and data[:2] == b"PK"
+    assert text_jobs.wait(store, 60)   # the documents' text is read off the request
     assert any(h.entity == "file" for h in search.search(store, actor, "Всего оказано услуг"))
 
 
@@ -249,7 +251,7 @@ def test_every_shipped_template_passes_the_upload_validation() -> None:
 
 def test_a_template_given_as_bytes_renders_as_a_custom_document(store, actor, sale):
     name, out = documents.render(store, actor, sale["id"], _template("{{ sale.basis }}"))
-    assert f"Сделка № {sale['number']} от 01.03.2026" in _open(out)[0]
+    assert f"Продажа № {sale['number']} от 01.03.2026" in _open(out)[0]
     assert "Документ № 1" in name
 
 

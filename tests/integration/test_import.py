@@ -99,7 +99,7 @@ def test_an_xlsx_imports_good_rows_and_reports_each_bad_field_with_its_row(store
     assert got["ООО «Альфа»"]["phone"] == "+79161234567"
 
 
-def test_a_formula_cell_in_xlsx_is_a_row_error_and_never_evaluated(store, actor):
+def test_a_formula_without_a_saved_value_keeps_its_text_with_a_warning(store, actor):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Наименование", "ИНН", "Примечания"])
@@ -109,10 +109,18 @@ def test_a_formula_cell_in_xlsx_is_a_row_error_and_never_evaluated(store, actor)
     buf = io.BytesIO()
     wb.save(buf)
     report = do_import(store, actor, buf.getvalue(), "f.xlsx")
-    assert report.created == 1
-    assert [(e.row, e.field) for e in report.errors] == [(2, "notes"), (3, "name")]
+    # a formula without a saved value: its text kept in the notes, listed as a warning;
+    # in the name it is still a row error. Nothing is evaluated.
+    assert report.created == 2
+    assert [(e.row, e.field) for e in report.errors] == [(3, "name")]
     assert "формула" in report.errors[0].message
-    assert set(by_name(store, actor)) == {"ООО «Без формул»"}
+    assert [(w.row, w.field) for w in report.warnings] == [(2, "notes")]
+    assert "=1+1" in report.warnings[0].message
+    got = by_name(store, actor)
+    assert set(got) == {"ООО «Формула»", "ООО «Без формул»"}
+    assert got["ООО «Формула»"]["notes"] == "=1+1"
+    assert report.as_json()["warnings"][0]["row"] == 2
+    assert "предупреждений: 1" in report.summary()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp1251"])
@@ -381,3 +389,79 @@ def test_two_columns_naming_one_custom_field_differently_are_refused(store, acto
         run_import(store, actor, table, {"A": "name", "B": "industry", "C": "Отрасль"})
     with pytest.raises(UserError, match="Неизвестное поле «Отраслевой»"):
         run_import(store, actor, table, {"A": "name", "B": "Отраслевой", "C": None})
+
+
+def _with_saved_results(data: bytes, results: dict[str, str]) -> bytes:
+    """The .xlsx ``data`` with ``results`` (cell -> value) written as the formulas'
+    saved results, as Excel does on saving (openpyxl writes none)."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for cell, value in results.items():
+                    kind = "" if re.fullmatch(r"[\d.]+", value) else ' t="str"'
+                    body, n = re.subn(rf'<c r="{cell}"([^>]*)>(<f>.*?</f>)<v\s*/?>(</v>)?'
+                                      .encode(), f'<c r="{cell}"\\1{kind}>\\2<v>{value}</v>'
+                                      .encode(), body)
+                    assert n == 1, cell
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
+def test_a_formula_with_a_saved_value_imports_that_value_without_warnings(store, actor):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Наименование", "ИНН", "Примечания", "Телефон"])
+    ws.append(["ООО «Кэш»", f"={VALID_INNS[0]}", "=1+1", '="8916"&"1234567"'])
+    ws.append(['="ООО «"&"Склейка"&"»"', VALID_INNS[1], '=A2&" филиал"', ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _with_saved_results(buf.getvalue(), {
+        "B2": VALID_INNS[0], "C2": "2", "D2": "89161234567", "A3": "ООО «Склейка»",
+        "C3": "ООО «Кэш» филиал"})
+    report = do_import(store, actor, data, "cached.xlsx")
+    assert report.errors == [] and report.warnings == []
+    assert report.created == 2
+    got = by_name(store, actor)
+    assert got["ООО «Кэш»"]["notes"] == "2"
+    assert got["ООО «Кэш»"]["inn"] == VALID_INNS[0]
+    assert got["ООО «Кэш»"]["phone"] == "+79161234567"
+    assert got["ООО «Склейка»"]["notes"] == "ООО «Кэш» филиал"
+
+
+IP_INN, OGRNIP = "500100732259", "304500116000180"
+
+
+def test_the_type_is_inferred_when_no_column_gives_it(store, actor):
+    headers = ["Наименование", "ИНН", "ОГРН"]
+    rows = [["ИП Петров Пётр Петрович", IP_INN, ""],
+            ["Индивидуальный предприниматель Сидоров", IP_INN, ""],
+            ["Петров Пётр Петрович", IP_INN, ""],
+            ["Кузнецов Иван", IP_INN, OGRNIP],
+            ["ООО «Десять цифр»", VALID_INNS[0], ""]]
+    report = do_import(store, actor, csv_bytes(rows, headers=headers), "kinds.csv",
+                       on_duplicate="create")
+    assert report.errors == [] and report.created == 5
+    kinds = {n: c["kind"] for n, c in by_name(store, actor).items()}
+    assert kinds == {"ИП Петров Пётр Петрович": "ip",
+                     "Индивидуальный предприниматель Сидоров": "ip",
+                     "Петров Пётр Петрович": "person", "Кузнецов Иван": "ip",
+                     "ООО «Десять цифр»": "legal"}
+
+
+def test_a_type_column_still_decides_and_an_empty_cell_is_inferred(store, actor):
+    headers = ["Наименование", "ИНН", "Тип"]
+    rows = [["ИП Иванов", IP_INN, ""], ["Ромашка", VALID_INNS[0], "юр. лицо"],
+            ["ИП Ошибкин", IP_INN, "юр. лицо"]]
+    report = do_import(store, actor, csv_bytes(rows, headers=headers), "typed.csv",
+                       on_duplicate="create")
+    assert report.created == 2
+    assert [(e.row, e.field) for e in report.errors] == [(4, "inn")]
+    assert "юридического лица" in report.errors[0].message
+    kinds = {n: c["kind"] for n, c in by_name(store, actor).items()}
+    assert kinds == {"ИП Иванов": "ip", "Ромашка": "legal"}

@@ -34,6 +34,7 @@ def test_lookup_inn_prints_the_card_and_json(store, actor, fake, capsys):
     code, out, _ = run(store, capsys, "lookup", "inn", LEGAL_INN)
     assert code == 0
     assert 'ООО "ТЕСТОВАЯ КОМПАНИЯ"' in out and "КПП" in out and "540602001" in out
+    assert "Тип                      юридическое лицо" in out and "legal" not in out
     code, out, _ = run(store, capsys, "lookup", "inn", LEGAL_INN, "--json")
     data = json.loads(out)
     assert data["fields"]["kpp"] == "773601001" and data["from_cache"] is True

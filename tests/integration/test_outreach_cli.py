@@ -83,3 +83,23 @@ def test_books_list_show_and_export_and_bad_input(store, actor, capsys, tmp_path
     assert main([*data, "phones", "export", "--segment", "С сайта", "-o",
                  str(tmp_path / "x.txt")]) == 1
     assert ".xlsx или .csv" in capsys.readouterr().err
+
+
+def test_phones_export_calls_keeps_extensions_and_sms_drops_them(store, actor,
+                                                                 tmp_path: Path) -> None:
+    cid = clients.create(store, actor, {"name": "ООО «Офис»",
+                                        "phone": "+7 495 500-55-50 доб. 123"})["id"]
+    contacts.create(store, actor, cid, {"name": "Петров", "phone": "+7 495 500-55-50 доб. 7"})
+    consent.record(store, actor, {"channel": "phone", "value": "+74955005550"})
+    ab.create_book(store, actor, "Офис", {"all_clients": True})
+    data = ["--data-dir", str(store.data_dir.root)]
+    calls, sms = tmp_path / "calls.csv", tmp_path / "sms.csv"
+    assert main([*data, "phones", "export", "--book", "Офис", "--calls", "-o", str(calls)]) == 0
+    assert main([*data, "phones", "export", "--book", "Офис", "-o", str(sms)]) == 0
+
+    def rows(path: Path) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(path.read_text("utf-8-sig")), delimiter=";"))
+
+    assert [r[:2] for r in rows(calls)] == [["phone", "ext"], ["+74955005550", "123"],
+                                            ["+74955005550", "7"]]
+    assert [r[0] for r in rows(sms)] == ["phone", "+74955005550"]

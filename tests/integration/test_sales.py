@@ -495,7 +495,8 @@ def test_the_register_filters_sorts_pages_and_sums(store, actor, make_sale, make
     sales.set_status(store, actor, b["id"], "invoiced")
     page = sales.list_sales(store, actor)
     assert [r["id"] for r in page.rows] == [c["id"], b["id"], a["id"]]
-    assert page.sums == {"total": D("32100.00"), "paid": D("0.00"), "debt": D("32100.00")}
+    assert page.sums == {"total": D("32100.00"), "paid": D("0.00"), "debt": D("32100.00"),
+                         "unpaid": D("32100.00"), "receivable": D("2000.00")}
     f = SaleFilter(date_from="2026-02-01", date_to="31.03.2026", amount_max="10 000")
     assert [r["id"] for r in sales.list_sales(store, actor, f).rows] == [b["id"]]
     assert [r["id"] for r in sales.list_sales(store, actor, SaleFilter(
@@ -550,7 +551,7 @@ def test_sale_writes_leave_an_audit_trail_on_the_client(store, actor, make_sale,
 
 def test_files_and_links_attach_to_the_sale_and_show_on_the_client(store, actor, make_sale,
                                                                     client):
-    from clientplus_core.clients import files
+    from clientplus_core.clients import files, text_jobs
 
     sale = make_sale()
     f = sales.attach_file(store, actor, sale["id"], "спецификация.txt",
@@ -558,7 +559,8 @@ def test_files_and_links_attach_to_the_sale_and_show_on_the_client(store, actor,
     sales.add_link(store, actor, sale["id"], "https://disk.yandex.ru/d/abc", "Папка")
     card = sales.get_card(store, actor, sale["id"])
     assert [x["id"] for x in card["files"]] == [f["id"]] and card["links"][0]["title"] == "Папка"
-    assert f["text_status"] == "ok"
+    assert f["text_status"] == "pending", "the text is read off the request"
+    assert text_jobs.wait(store, 60)
     listed = sales.list_files(store, actor, sale["id"])
     assert listed[0]["uploaded_by_name"] == actor.full_name and listed[0]["text_status"] == "ok"
     assert f["id"] in {x["id"] for x in files.list_for_client(store, actor, client["id"])}

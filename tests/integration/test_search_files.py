@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from clientplus_core.base.errors import ValidationError
 from clientplus_core.clients import cards as clients
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_core.maintenance import reindex
 from clientplus_core.search import index as search
 
@@ -66,7 +66,9 @@ def _pdf(text: str) -> bytes:
 def test_text_inside_attached_files_is_found(store, actor, make_client, name, data, word):
     c = make_client()
     f = files.upload(store, actor, c["id"], name, io.BytesIO(data))
-    assert f["text_status"] == "ok"
+    assert f["text_status"] == "pending", "the upload returns before the text is read"
+    assert text_jobs.wait(store, 60)
+    assert files.list_for_client(store, actor, c["id"])[0]["text_status"] == "ok"
     hits = search.search(store, actor, word)
     assert [(h.entity, h.id, h.client_id) for h in hits] == [("file", f["id"], c["id"])]
     assert hits[0].spans, "the hit is highlighted"
@@ -75,7 +77,8 @@ def test_text_inside_attached_files_is_found(store, actor, make_client, name, da
 def test_a_broken_file_is_kept_with_no_text(store, actor, make_client):
     c = make_client()
     f = files.upload(store, actor, c["id"], "broken.pdf", io.BytesIO(b"%PDF-1.4 garbage"))
-    assert f["text_status"] in ("error", "none")
+    assert text_jobs.wait(store, 60)
+    assert files.list_for_client(store, actor, c["id"])[0]["text_status"] in ("error", "none")
     assert files.read(store, actor, f["id"])[1] == b"%PDF-1.4 garbage"
 
 
@@ -127,6 +130,8 @@ def test_links_are_searchable(store, actor, make_client):
 def test_a_deleted_file_is_not_found_any_more(store, actor, make_client):
     c = make_client()
     f = files.upload(store, actor, c["id"], "x.txt", io.BytesIO("уникальнослово".encode()))
+    assert text_jobs.wait(store, 60)
+    assert search.search(store, actor, "уникальнослово")
     files.delete(store, actor, f["id"])
     assert search.search(store, actor, "уникальнослово") == []
 
@@ -134,6 +139,7 @@ def test_a_deleted_file_is_not_found_any_more(store, actor, make_client):
 def test_rebuilding_the_index_gives_the_same_results(store, actor, make_client):
     c = make_client(name="Перестройка")
     files.upload(store, actor, c["id"], "x.txt", io.BytesIO("внутритекст".encode()))
+    assert text_jobs.wait(store, 60)
     before = [h.as_json() for h in search.search(store, actor, "внутритекст")]
     reindex.rebuild(store)
     assert [h.as_json() for h in search.search(store, actor, "внутритекст")] == before
@@ -143,6 +149,7 @@ def test_rebuilding_the_index_gives_the_same_results(store, actor, make_client):
 def test_a_deleted_file_can_be_restored_by_the_head_with_its_text(store, actor, make_client):
     c = make_client()
     f = files.upload(store, actor, c["id"], "x.txt", io.BytesIO("возвращённый".encode()))
+    assert text_jobs.wait(store, 60)
     files.delete(store, actor, f["id"])
     assert [d["id"] for d in files.list_deleted(store, actor)] == [f["id"]]
     files.restore(store, actor, f["id"])

@@ -211,6 +211,24 @@ def test_builder_refuses_an_unknown_field_or_operator(store, actor, world) -> No
         rb.run(store, actor, ReportSpec("sales", [], ["sum:client"]))
 
 
+def test_record_numbers_are_never_summed_only_grouped_or_counted(store, actor, world) -> None:
+    for entity, id_field in (("sales", "sale_id"), ("clients", "id")):
+        names = rb.measure_names(rb.fields(store, entity))
+        assert not {f"{agg}:{id_field}" for agg in ("sum", "avg", "min", "max")} & set(names)
+        assert f"count_distinct:{id_field}" in names
+        for agg in ("sum", "avg", "min", "max"):
+            with pytest.raises(ValidationError, match="номер записи"):
+                rb.run(store, actor, ReportSpec(entity, [], [f"{agg}:{id_field}"]))
+    assert {"sum:total", "avg:paid", "max:vat"} <= set(rb.measure_names(rb.fields(store,
+                                                                                 "sales")))
+    assert "sum:qty" in rb.measure_names(rb.fields(store, "sale_lines"))
+    distinct = rb.run(store, actor, ReportSpec("sales", [], ["count_distinct:sale_id"]))
+    assert table(distinct) == table(rb.run(store, actor, ReportSpec("sales", [], ["count"])))
+    one = rb.run(store, actor, ReportSpec("sales", ["sale_id"], ["count"], [
+        Filter("sale_id", "=", "№ 1")]), engine="sqlite")
+    assert table(one) == [("1", 1)]
+
+
 def test_an_injection_string_is_only_a_value_that_matches_nothing(store, actor, world) -> None:
     evil = "'; DROP TABLE clients; --"
     spec = ReportSpec("clients", ["name"], ["count"], [Filter("name", "=", evil)])

@@ -32,7 +32,7 @@ def test_segment_commands_and_the_segments_report(store, actor, capsys, tmp_path
                  "-o", str(out)]) == 0
     ws = openpyxl.load_workbook(out).active
     assert [c.value for c in ws[1]] == ["Отрасль", "Клиентов", "Продаж", "Выручка, ₽",
-                                        "Средняя сделка, ₽"]
+                                        "Средняя продажа, ₽"]
     assert [[c.value for c in r] for r in ws.iter_rows(min_row=2)] == [
         ["IT", 1, 0, 0, 0], ["Финансы", 1, 0, 0, 0], ["Итого", 2, 0, 0, None]]
     assert ws.freeze_panes == "A2"

@@ -104,6 +104,21 @@ def test_the_sms_section_counts_drops_and_offers_both_files(open_app, store, act
     assert f"Номеров: {len(expected.rows)}" in shown(at)
 
 
+def test_a_call_list_shows_the_extension_column(open_app, store, actor):
+    clients.create(store, actor, {"name": "ООО «Офис»", "phone": "+7 495 500-55-50 доб. 123"})
+    consent.record(store, actor, {"channel": "phone", "value": "+74955005550"})
+    book = ab.create_book(store, actor, "Офис", {"all_clients": True})
+    at = open_app(PAGE, state={"ab.pick": book["id"]})
+    at.radio(key="ab.section").set_value("phones").run()
+    assert list(frame_with(at, "phone", "name").columns)[:2] == ["phone", "name"]
+    at.radio(key="ab.phones.purpose").set_value("calls").run()
+    assert not at.exception
+    table = frame_with(at, "phone", "ext", "name")
+    assert list(table["ext"]) == ["123"] and list(table["phone"]) == ["+74955005550"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Скачать для обзвона (Excel)", "Скачать для обзвона (CSV)"} <= set(labels)
+
+
 def test_manual_add_and_remove_and_a_snapshot_refresh(open_app, store, actor):
     ids = _debtors(store, actor)
     book = ab.create_book(store, actor, "Снимок", {"invoiced_unpaid": True}, kind="snapshot")

@@ -104,8 +104,12 @@ def test_the_head_reads_the_audit_trail(page, team, activity):
     at = page(team["head"], "pages/audit.py")
     assert [t.value for t in at.title] == ["Журнал действий"]
     table = at.dataframe[0].value
-    assert {"создание", "вход", "новый пользователь"} <= set(table["Действие"])
-    assert "ООО «Первое»" in table["Что"].tolist()
+    assert {"Создание", "Вход", "Добавлен пользователь"} <= set(table["Действие"])
+    assert "Создан клиент ООО «Первое»" in table["Что произошло"].tolist()
+    assert "Добавлен пользователь signer (Менеджер)" in table["Что произошло"].tolist()
+    assert "Пользователь signer" in table["Объект"].tolist()  # not «user №5»
+    text = " ".join(table.astype(str).to_numpy().ravel())
+    assert "user №" not in text and "{" not in text and "sign_in" not in text
     assert [d.label for d in at.download_button] == ["Скачать Excel"]
 
 
@@ -113,10 +117,11 @@ def test_the_audit_trail_filters_by_action(page, team, activity):
     at = page(team["head"], "pages/audit.py")
     at.selectbox(key="audit.action").set_value("sign_in").run()
     table = at.dataframe[0].value
-    assert set(table["Действие"]) == {"вход"}
+    assert set(table["Действие"]) == {"Вход"}
     assert table["Кто"].tolist() == ["signer"]
     at.selectbox(key="audit.action").set_value("create").run()
-    assert sorted(at.dataframe[0].value["Что"]) == ["ООО «Второе»", "ООО «Первое»"]
+    assert sorted(at.dataframe[0].value["Что произошло"]) == [
+        "Создан клиент ООО «Второе»", "Создан клиент ООО «Первое»"]
 
 
 def test_a_manager_is_refused_the_audit_trail(page, team, activity):

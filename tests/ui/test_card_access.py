@@ -37,7 +37,7 @@ def test_the_head_hands_a_client_over_only_after_confirming(card, store, team):
     # Choosing somebody changes nothing yet: the hand-over asks first.
     assert clients.get(store, team["head"], c["id"])["owner_id"] == team["m1"].id
     assert "Передать клиента" in popovers_of(at)
-    assert "сделки и открытые задачи" in shown(at)
+    assert "продажи и открытые задачи" in shown(at)
     click(at, "Да, передать")
     assert clients.get(store, team["head"], c["id"])["owner_id"] == team["m2"].id
     assert "Ответственный теперь Вторая Вера" in shown(at)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from clientplus_core.clients import cards as clients
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_ui.common import md_escape
 
 from .helpers import press, shown
@@ -60,11 +60,24 @@ def test_an_existing_inn_warns_and_can_still_be_created(open_page, store, actor,
     submit(at, "Сохранить")
     assert "Похожий клиент уже есть" in shown(at)
     assert clients.list_clients(store, actor).total == 1
-    links = [p for p in at.page_link if "Открыть существующего" in p.proto.label]
-    assert links and links[0].proto.query_string == f"id={first['id']}"
+    assert any(b.label == f"Открыть существующего (№{first['id']})" for b in at.button)
     submit(at, "Всё равно создать")
     assert sorted(c["name"] for c in clients.list_clients(store, actor).rows) == [
         "ООО «Второй»", "ООО «Первый»"]
+
+
+def test_open_the_existing_one_opens_its_card_at_once(open_page, store, actor, make_client):
+    """Issue 13: the first click opens the existing card, and the address no longer
+    says ``new=1`` (the link used to show the empty «Новый клиент» form again)."""
+    first = make_client(name="ООО «Первый»", inn="7707083893")
+    at = open_page("pages/client.py", new=1)
+    fill(at, "cf.new.0", name="ООО «Второй»", inn="7707083893")
+    submit(at, "Сохранить")
+    submit(at, f"Открыть существующего (№{first['id']})")
+    assert dict(at.query_params) == {"id": str(first["id"])}
+    assert [t.value for t in at.title] == ["ООО «Первый»"]
+    assert "Похожий клиент уже есть" not in shown(at)
+    assert clients.list_clients(store, actor).total == 1
 
 
 def test_an_edit_is_saved_and_appears_in_the_history(open_page, store, actor, make_client):
@@ -77,8 +90,9 @@ def test_an_edit_is_saved_and_appears_in_the_history(open_page, store, actor, ma
     at.session_state["card.tab"] = "История"
     at.run()
     history = at.dataframe[0].value
-    assert "Изменение" in history.iloc[0].tolist()
-    assert "ИНН: — → 7736207543" in history.iloc[0]["Что"]
+    said = history.iloc[0]["Что произошло"]
+    assert said.startswith("Изменён клиент ООО «Новое»: ")
+    assert "ИНН: — → 7736207543" in said
 
 
 def test_a_concurrent_change_is_reported_not_overwritten(open_page, store, actor, make_client):
@@ -156,11 +170,26 @@ def test_uploaded_files_are_stored_once_and_bad_ones_explained(open_page, store,
     assert not at.exception
     assert [f["name"] for f in files.list_for_client(store, actor, c["id"])] == ["договор.txt"]
     text = shown(at)
-    assert "«договор.txt» загружен" in text and "текст извлечён" in text
+    assert "«договор.txt» загружен" in text and "текст извлекается…" in text
     assert any("пустой.txt" in e.value and "0 байт" in e.value for e in at.error)
+    assert text_jobs.wait(store, 60)   # the text is read off the request
     at.run()  # another rerun must not upload again
     assert len(files.list_for_client(store, actor, c["id"])) == 1
+    assert "текст извлечён" in shown(at)
     assert [d.help for d in at.download_button] == ["Скачать"]
+
+
+def test_a_file_whose_text_was_not_read_says_why(open_page, store, actor, make_client):
+    from tests import hostile_files as hostile
+
+    c = make_client()
+    files.upload(store, actor, c["id"], "пустышка.docx",
+                 io.BytesIO(hostile.empty_paragraphs_docx(300_000)))
+    assert text_jobs.wait(store, 60)
+    at = open_page("pages/client.py", tab="Файлы и ссылки", id=c["id"])
+    text = shown(at)
+    assert "слишком большой" in [t.value for t in at.text]   # the «Текст» column
+    assert "текст не извлечён: файл слишком большой — часть «word/document.xml» сжата" in text
 
 
 def test_an_image_can_be_previewed(open_page, store, actor, make_client):
@@ -218,3 +247,20 @@ def test_a_script_in_a_name_is_shown_as_text(open_page, make_client):
 def test_an_unknown_id_says_so(open_page):
     at = open_page("pages/client.py", id=999)
     assert any("не найден" in e.value for e in at.error)
+
+
+def test_the_card_shows_how_the_director_is_declined_and_saves_an_override(
+        open_page, store, actor, make_client):
+    c = make_client(name="ООО «Сирень»", director_post="Генеральный директор",
+                    director_name="Сидорова Мария Ивановна")
+    at = open_page("pages/client.py", id=c["id"])
+    prefix = f"cf.{c['id']}.0"
+    gen = at.text_input(key=f"{prefix}.director_name_gen")
+    assert gen.label == "Руководитель (кого?)" and gen.value == ""
+    assert gen.placeholder == "Сидоровой Марии Ивановны"      # the automatic form, greyed
+    assert at.text_input(key=f"{prefix}.director_post_gen").placeholder == (
+        "Генерального директора")
+    assert at.text_input(key=f"{prefix}.basis").placeholder == "Устава"
+    fill(at, prefix, director_name_gen="Сидоровой М. И.")
+    submit(at, "Сохранить")
+    assert clients.get(store, actor, c["id"])["director_name_gen"] == "Сидоровой М. И."

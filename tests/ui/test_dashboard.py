@@ -32,7 +32,9 @@ def test_the_dashboard_shows_the_numbers_of_the_period(open_app, data):
     assert metric(at, "Выиграно") == "1"
     assert metric(at, "Проиграно") == "1"
     assert metric(at, "Выручка (оплаты)") == "2 000,00 ₽"
-    assert metric(at, "Дебиторка") == "4 000,00 ₽"
+    assert metric(at, "Дебиторская задолженность") == "4 000,00 ₽"
+    tile = next(m for m in at.metric if m.label == "Дебиторская задолженность")
+    assert "по выставленным счетам" in tile.help
     assert "Данные на" in shown(at)
     assert len(at.get("plotly_chart")) == 4
 
@@ -55,7 +57,7 @@ def test_the_reports_page_has_every_report_with_excel(open_app, data):
     at = open_app("pages/reports.py", **YEAR_2026)
     assert not at.exception
     funnel = at.dataframe[0].value
-    assert list(funnel["Дошли до статуса"]) == [5, 4, 4, 3, 3, 3, 2, 1, 1]
+    assert list(funnel["Дошли до статуса"]) == ["5", "4", "4", "3", "3", "3", "2", "1", "1"]
     keys = {b.key for b in at.get("download_button")}
     assert {"rep.funnel.xlsx", "rep.revenue.xlsx", "rep.debtors.xlsx", "rep.forecast.xlsx",
             "rep.growth.xlsx", "rep.top.xlsx", "rep.nocontact.xlsx"} <= keys
@@ -67,14 +69,14 @@ def test_revenue_by_product_on_invoices(open_app, data):
     at.radio(key="rep.rev.basis").set_value("invoiced").run()
     table = next(d.value for d in at.dataframe if "Группа" in d.value.columns)
     assert list(table["Группа"]) == ["Монтаж", "Кабель"]
-    assert list(table["Выручка, ₽"]) == [3600.0, 2400.0]  # s1 600+400, s3 2000, s4 3000
+    assert list(table["Выручка, ₽"]) == ["3 600,00", "2 400,00"]  # s1 600+400, s3 2000, s4 3000
 
 
 def test_the_funnel_narrows_to_a_product(open_app, data):
     at = open_app("pages/reports.py", **YEAR_2026)
     at.selectbox(key="rep.product").select(2).run()  # «Кабель»: s1, s3, s5
     funnel = at.dataframe[0].value
-    assert list(funnel["Дошли до статуса"])[:2] == [3, 2]
+    assert list(funnel["Дошли до статуса"])[:2] == ["3", "2"]
 
 
 def test_big_amounts_are_shortened_with_the_exact_figure_in_the_tooltip(open_app, store,

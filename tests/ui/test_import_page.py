@@ -107,6 +107,25 @@ def test_import_creates_clients_shows_counts_and_does_not_repeat(data_dir: Path)
     assert metrics(at)["Создано"] == "2"
 
 
+def test_a_formula_in_the_notes_is_imported_as_text_and_shown_as_a_warning(data_dir: Path
+                                                                          ) -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Наименование", "ИНН", "Примечания"])
+    wb.active.append(["ООО «Формула»", "7707083893", "=1+1"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = page_with(("clients.xlsx", buf.getvalue()))
+    at.button(key="import.run").click().run()
+    assert not at.exception
+    assert metrics(at)["Создано"] == "1" and metrics(at)["Строк с ошибками"] == "0"
+    assert any("строка 2" in w.value and "=1+1" in w.value for w in at.warning)
+    assert client_names(data_dir) == ["ООО «Формула»"]
+
+
 def test_mapping_survives_reruns_and_a_changed_choice_is_used(data_dir: Path) -> None:
     at = page_with(("clients.csv", (CSV_HEADER + GOOD_ROWS).encode()))
     phone = next(sb for sb in at.selectbox if sb.label == "Телефон")

@@ -36,7 +36,8 @@ def test_the_register_lists_sales_with_totals(open_app, three):
     assert sorted(table["Название"]) == ["Вторая", "Первая", "Третья"]
     assert metric(at, "Продаж") == "3"
     assert metric(at, "Сумма") == "3 000,00 ₽"
-    assert metric(at, "Долг") == "3 000,00 ₽"
+    assert metric(at, "Не оплачено по продажам") == "3 000,00 ₽"
+    assert metric(at, "Дебиторская задолженность по выставленным счетам") == "0,00 ₽"
     assert "Найдено продаж: 3" in shown(at)
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def test_contacts_and_file_text_are_found_with_their_client(app, store, actor, m
     contacts.create(store, actor, c["id"], {"name": "Смирнова Анна", "email": "anna@vector.ru"})
     text = "Счёт на оплату: кабель ВВГнг".encode()
     files.upload(store, actor, c["id"], "счёт.txt", io.BytesIO(text))
+    assert text_jobs.wait(store, 60)
     at = app("ВВГнг")
     assert any("Файл" in h.value for h in at.html)
     assert any("<mark>ВВГнг</mark>" in h.value for h in at.html)

@@ -70,14 +70,14 @@ def test_segmentation_by_two_custom_fields_and_saving_a_segment(open_app, store,
     at.selectbox(key="seg.by2.ru").select("sector").run()
     assert not at.exception
     table = frame_with(at, "Отрасль", "Сектор", "Клиентов")
-    rows = {(r["Отрасль"], r["Сектор"]): (r["Клиентов"], float(r["Выручка, ₽"]))
+    rows = {(r["Отрасль"], r["Сектор"]): (r["Клиентов"], r["Выручка, ₽"])
             for r in table.to_dict("records")}
-    assert rows == {("IT", "Бюджетный"): (1, 1000.0), ("IT", "Коммерческий"): (1, 0.0),
-                    ("Финансы", "Бюджетный"): (1, 500.0)}
+    assert rows == {("IT", "Бюджетный"): ("1", "1 000,00"), ("IT", "Коммерческий"): ("1", "0,00"),
+                    ("Финансы", "Бюджетный"): ("1", "500,00")}
     cross = frame_with(at, "Отрасль", "Бюджетный", "Коммерческий")
     assert cross.to_dict("records") == [
-        {"Отрасль": "IT", "Бюджетный": 1, "Коммерческий": 1},
-        {"Отрасль": "Финансы", "Бюджетный": 1, "Коммерческий": 0}]
+        {"Отрасль": "IT", "Бюджетный": "1", "Коммерческий": "1"},
+        {"Отрасль": "Финансы", "Бюджетный": "1", "Коммерческий": "0"}]
     at.multiselect(key="seg.pick.sector").select("Бюджетный")
     at.text_input(key="seg.name").input("Бюджетники")
     press(at, "Сохранить сегмент")
@@ -96,12 +96,22 @@ def test_the_builder_groups_sales_by_a_custom_field_and_saves_the_report(open_ap
     at.text_input(key="rb.f.value0").input("'; DROP TABLE clients; --")
     press(at, "Построить")
     table = frame_with(at, "Отрасль", "Сумма: Сумма продажи")
-    assert [(r["Отрасль"], r["Количество"], float(r["Сумма: Сумма продажи"]))
-            for r in table.to_dict("records")] == [("IT", 1, 1000.0), ("Финансы", 1, 500.0)]
+    assert [(r["Отрасль"], r["Количество"], r["Сумма: Сумма продажи"])
+            for r in table.to_dict("records")] == [("IT", "1", "1 000,00"),
+                                                   ("Финансы", "1", "500,00")]
     at.text_input(key="rb.save.name").input("Выручка по отраслям")
     press(at, "Сохранить отчёт")
     assert rb.load(store, actor, "Выручка по отраслям").dimensions == ["client.industry"]
     assert clients.list_clients(store, actor).total == 3
+
+
+def test_the_builder_offers_no_sum_or_average_of_a_record_number(open_app, store, actor):
+    at = open_app("pages/builder.py")
+    at.selectbox(key="rb.f.entity").select("sales").run()
+    offered = list(at.multiselect(key="rb.f.measures").options)
+    assert "Сумма: Сумма продажи" in offered and "Среднее: Оплачено" in offered
+    assert not [o for o in offered if "Продажа №" in o and not o.startswith("Уникальных")]
+    assert "Уникальных: Продажа №" in offered
 
 
 def test_the_registry_filters_by_a_custom_field_and_shows_it_as_a_column(open_app, store,

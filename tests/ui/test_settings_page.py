@@ -143,3 +143,28 @@ def test_about_shows_the_data_folder_and_version(data_dir: Path) -> None:
     at = settings_page()
     assert str(data_dir.resolve()) in [c.value for c in at.code]
     assert clientplus_core.__version__ in [t.value for t in at.text]
+
+
+def test_company_form_has_the_signature_fields_shows_the_automatic_forms_and_saves_them(
+        data_dir: Path) -> None:
+    store = open_store(data_dir)
+    company.save(store, users.ensure_local_admin(store), {
+        "name": "ООО «Моя фирма»", "director_post": "Генеральный директор",
+        "director_name": "Сидорова Мария Ивановна"})
+    at = settings_page()
+    assert not at.exception
+    gen = at.text_input(key="settings.company.director_name_gen")
+    assert gen.label == "Руководитель (кого?)" and gen.placeholder == "Сидоровой Марии Ивановны"
+    assert at.text_input(key="settings.company.director_post_gen").placeholder == (
+        "Генерального директора")
+    assert at.text_input(key="settings.company.basis").placeholder == "Устава"
+    accountant = at.text_input(key="settings.company.accountant_name")
+    assert accountant.label == "Главный бухгалтер"
+    assert accountant.placeholder == "Сидорова Мария Ивановна"     # the director by default
+    at = fill_company(at, accountant_name="Смирнова Ольга Петровна",
+                      director_name_gen="Сидоровой М. И.", basis="Устава и доверенности № 3")
+    assert not at.exception and not at.error
+    saved = company.get(store)
+    assert (saved["accountant_name"], saved["director_name_gen"], saved["basis"]) == (
+        "Смирнова Ольга Петровна", "Сидоровой М. И.", "Устава и доверенности № 3")
+    assert saved["director_name"] == "Сидорова Мария Ивановна"

@@ -159,9 +159,7 @@ def test_signing_out_clears_the_session(app, admin, make_client):
     make_client(name="ООО «До выхода»")
     at = sign_in(app(), "admin", ADMIN_PW)
     at.session_state["scratch"] = "private"  # something else this session holds
-    # After its first run AppTest may run a page file on its own; open app.py itself
-    # to get its frame (the sidebar with «Выйти»).
-    at.switch_page("app.py").run()
+    # the sign-in's rerun went through app.py: its frame (the sidebar with «Выйти»)
     assert titles(at) == ["Клиенты"]
     at.button(key="auth.sign_out").click().run()
     assert not at.exception
@@ -174,7 +172,10 @@ def test_an_idle_session_is_signed_out(app, store, admin):
     settings.put(store, admin, "session_idle_minutes", 1)
     at = sign_in(app(), "admin", ADMIN_PW)
     assert titles(at) == ["Клиенты"]
-    at.session_state["auth.last_seen"] = datetime.now(UTC) - timedelta(minutes=5)
+    # five minutes without a click: the session's clock (shared by the browser's tabs)
+    idle_since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="microseconds")
+    with store.write() as conn:
+        conn.execute("UPDATE web_sessions SET last_seen_at = ?", (idle_since,))
     at.run()
     assert titles(at) == ["ClientPlus"]
     assert any("Сеанс завершён" in i.value for i in at.info)
@@ -187,3 +188,34 @@ def test_an_active_session_within_the_limit_stays_signed_in(app, store, admin):
     at.session_state["auth.last_seen"] = datetime.now(UTC) - timedelta(seconds=20)
     at.run()
     assert titles(at) == ["Клиенты"]
+
+
+def test_a_password_change_keeps_this_tab_and_signs_other_browsers_out(app, store, admin):
+    from clientplus_core.team import sessions
+
+    at = sign_in(app(), "admin", ADMIN_PW)
+    other = sessions.create(store, admin.id)  # the same user in another browser
+    other_token = sessions.claim(store, other.claim_code)
+    assert other_token and sessions.resolve(store, other_token, 60) == admin
+    at.switch_page("pages/profile.py").run()
+    by_label(at, "Текущий пароль").input(ADMIN_PW)
+    by_label(at, "Новый пароль").input("brand-new-pw")
+    by_label(at, "Новый пароль ещё раз").input("brand-new-pw")
+    at = press(at, "Сменить пароль")
+    assert "Пароль изменён" in "\n".join(s.value for s in at.success)
+    assert sessions.resolve(store, other_token, 60) is None
+    at.switch_page("pages/clients.py").run()
+    assert titles(at) == ["Клиенты"]  # this tab goes on, in a new session
+    assert sessions.check(store, at.session_state["auth.session_id"], 60) is not None
+
+
+def test_signing_out_ends_the_server_side_session(app, store, admin):
+    from clientplus_core.team import sessions
+
+    at = sign_in(app(), "admin", ADMIN_PW)
+    sid = at.session_state["auth.session_id"]
+    assert sessions.check(store, sid, 60) is not None
+    at.button(key="auth.sign_out").click().run()
+    assert titles(at) == ["ClientPlus"]
+    assert sessions.check(store, sid, 60) is None
+    assert sessions.end_reason(store, session_id=sid) == "sign_out"

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import openpyxl
+from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
 
 from clientplus_core import sales
 from clientplus_core.organizer import task_time, tasks
@@ -195,3 +196,28 @@ def test_the_administrator_sets_the_time_zone_a_manager_does_not_see_it(open_app
     assert settings.get(store, "timezone") == "Asia/Yekaterinburg"
     at = open_app("pages/tasks.py", actor=team["m1"])
     assert not [e for e in at.expander if e.label == "Часовой пояс задач"]
+
+
+def test_the_client_picker_lists_the_bank_before_those_banking_there(open_app, store, actor,
+                                                                     make_client):
+    """Issue 13: «Сбербанк» in the picker puts «ПАО Сбербанк» first (not ten clients
+    that bank at Sberbank), and the picker speaks Russian when nothing matches: no
+    select-box filter with its English «No results»."""
+    for n in range(10):
+        make_client(name=f"ООО «Альфа {n}»", bank_name="ПАО Сбербанк")
+    bank = make_client(name="ПАО Сбербанк", inn="7707083893")
+    at = open_app("pages/tasks.py")
+    at.text_input(key="tasks.new.client_q").input("Такого нет")
+    at.run()
+    picker = at.selectbox(key="tasks.new.client")
+    assert picker.options == [] and picker.disabled
+    assert picker.placeholder == "Ничего не найдено — измените запрос"
+
+    at.text_input(key="tasks.new.client_q").input("Сбербанк")
+    at.run()
+    picker = at.selectbox(key="tasks.new.client")
+    assert picker.options[0] == "ПАО Сбербанк" and len(picker.options) == 11
+    assert SelectWidgetFilterMode.Name(picker.proto.filter_mode) == "FILTER_MODE_NONE"
+    at.selectbox(key="tasks.new.client").select(bank["id"])
+    at.run()
+    assert at.selectbox(key="tasks.new.client").value == bank["id"]

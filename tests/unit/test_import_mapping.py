@@ -193,3 +193,32 @@ def test_the_report_json_shape_is_stable():
         {"row": 5, "field": "inn", "message": "ИНН: неверная контрольная сумма ИНН"}]}
     assert report.summary() == ("Создано: 2, обновлено: 1, пропущено: 0, "
                                 "строк с ошибками: 1")
+
+
+def test_a_formula_cell_gives_its_saved_value_else_its_text_with_a_warning():
+    from clientplus_core.clients.sheets import formula_warning
+
+    assert convert_cell(FormulaCell("=1+1", 2.0), "notes") == ("2", None)
+    assert convert_cell(FormulaCell("=A1", 7707083893.0), "inn") == ("7707083893", None)
+    assert formula_warning(FormulaCell("=1+1", 2.0), "notes") is None
+    assert convert_cell(FormulaCell("=1+1"), "notes") == ("=1+1", None)
+    assert "=1+1" in (formula_warning(FormulaCell("=1+1", ""), "notes") or "")
+    text, error = convert_cell(FormulaCell("=A1"), "inn")
+    assert text == "" and error and "формула" in error
+    assert formula_warning(FormulaCell("=A1"), "inn") is None
+
+
+def test_a_formulas_saved_value_survives_the_reader_process():
+    import zipfile
+
+    data = _xlsx([["Наименование", "Примечания"], ["А", "=1+1"]])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>2</v>")
+            dst.writestr(item, body)
+    _name, cell = read_table(out.getvalue(), "f.xlsx").rows[0]
+    assert isinstance(cell, FormulaCell) and cell == "=1+1" and cell.cached == 2

@@ -113,3 +113,41 @@ def test_empty_values_are_allowed_everywhere() -> None:
     for fn in (v.check_inn, v.check_ogrn, v.check_kpp, v.check_bik, v.check_account,
                v.check_phone, v.check_email, v.check_postal_index):
         assert fn("") == ""
+
+
+@pytest.mark.parametrize("typed", ["+7 495 500-55-50 доб. 123", "8 (495) 500-55-50, доб 123",
+                                   "84955005550 ext. 123", "+7 495 500 55 50 #123"])
+def test_an_extension_typed_with_a_phone_is_kept(typed: str) -> None:
+    stored = v.check_phone(typed)
+    assert stored == "+74955005550;ext=123"
+    assert v.format_phone(stored) == "8 (495) 500-55-50 доб. 123"
+    assert v.check_phone(v.format_phone(stored)) == stored     # the edit form round-trips
+    assert v.split_phone(stored) == ("+74955005550", "123")
+
+
+def test_a_phone_without_extension_is_stored_as_before() -> None:
+    assert v.check_phone("8 916 123-45-67") == "+79161234567"
+    assert v.split_phone("+79161234567") == ("+79161234567", "")
+
+
+def test_a_query_with_an_extension_matches_how_phones_are_indexed() -> None:
+    from clientplus_core.search.index import normalise_query
+
+    stored = v.check_phone("+7 495 500-55-50 доб. 123")
+    assert normalise_query("8 (495) 500-55-50 доб. 123") == ["74955005550 123"]
+    assert "74955005550 123" in v.phone_search_tokens(stored)
+
+
+@pytest.mark.parametrize(("name", "inn", "ogrn", "kind"), [
+    ("ИП Петров Пётр Петрович", "500100732259", "", "ip"),
+    ("Индивидуальный предприниматель Петров П. П.", "500100732259", "", "ip"),
+    ("Петров Пётр Петрович", "500100732259", "", "person"),
+    ("Петров Пётр Петрович", "500100732259", "304500116000180", "ip"),
+    ("ООО «Ромашка»", "7707083893", "", "legal"),
+    ("ИП-Сервис", "", "", "legal"),
+])
+def test_the_client_type_is_inferred_from_inn_ogrnip_and_name(name, inn, ogrn, kind) -> None:
+    from clientplus_core.clients.cards import infer_kind, normalise
+
+    assert infer_kind(name, inn, ogrn) == kind
+    assert normalise({"name": name, "inn": inn, "ogrn": ogrn})["kind"] == kind
