@@ -33,7 +33,10 @@ PAGE_KEY = "reg.page"
 SIG_KEY = "reg.filter_sig"
 XLSX_KEY = "reg.xlsx"
 CF_COLUMNS_KEY = "reg.cf.shown"  # the custom fields shown as columns (set by the filter bar)
-SORTS = {"name": ("Наименование", "Name"), "created_at": ("Дата создания", "Created"),
+# "relevance": with a search text the best matches first (name and INN, then contacts,
+# then the rest: the same tiers as the search page and the pickers); without one, by name
+SORTS = {"relevance": ("Сначала лучшие совпадения", "Best matches first"),
+         "name": ("Наименование", "Name"), "created_at": ("Дата создания", "Created"),
          "updated_at": ("Дата изменения", "Updated"), "inn": ("ИНН", "INN")}
 
 

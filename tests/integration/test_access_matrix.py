@@ -17,7 +17,7 @@ from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics import segments
 from clientplus_core.base.errors import AccessDenied, NotFound
 from clientplus_core.clients import cards as clients
-from clientplus_core.clients import contacts, files
+from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_core.clients.cards import ClientFilter
 from clientplus_core.organizer import tasks
 from clientplus_core.outreach import addressbooks, consent, mailing, phones, sending, smtp
@@ -289,7 +289,10 @@ CASES = [(op, role, kind) for op in EXPECTED for role in ROLE_LOGINS for kind in
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("template")
-    World(tmp)
+    world = World(tmp)
+    # its files' text is read in the background: let that finish before the folder is
+    # copied, or the copy races the worker's database files (-wal, -shm)
+    assert text_jobs.wait(world.store, 60)
     return tmp
 
 

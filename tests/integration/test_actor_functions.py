@@ -48,7 +48,15 @@ from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics import report_builder, reports, segments
 from clientplus_core.base.errors import AccessDenied, NotFound, ValidationError
 from clientplus_core.clients import cards as clients
-from clientplus_core.clients import contacts, export, files, import_mapping, importer, sheets
+from clientplus_core.clients import (
+    contacts,
+    export,
+    files,
+    import_mapping,
+    importer,
+    sheets,
+    text_jobs,
+)
 from clientplus_core.maintenance import backup
 from clientplus_core.organizer import reminders, task_time, tasks
 from clientplus_core.outreach import (
@@ -169,6 +177,9 @@ def build_office(data: Path) -> dict[str, Any]:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("office")
     ids = build_office(tmp / "data")
+    # files' text is read in the background: let that finish before the folder is
+    # copied, or the copy races the worker's database files (-wal, -shm)
+    assert text_jobs.wait(Store(tmp / "data"), 60)
     (tmp / "ids.json").write_text(json.dumps(ids))
     return tmp
 

@@ -159,3 +159,17 @@ def test_a_bad_custom_range_is_named_on_the_page(registry, with_fields):
     at.text_input(key="reg.cf.headcount.min").set_value("десяток").run()
     assert not at.exception
     assert any("Численность сотрудников" in e.value for e in at.error)
+
+
+def test_the_search_box_lists_the_best_match_first(registry, make_client):
+    """«Сбербанк» puts the bank itself before the clients that only bank there, by
+    default (the sort «Сначала лучшие совпадения»), as the search page and pickers do."""
+    for name in ("ООО «Альфа»", "ООО «Бета»", "ООО «Вега»"):
+        make_client(name=name, bank_name="ПАО Сбербанк")
+    make_client(name="ПАО Сбербанк", inn="7707083893")
+    at = registry()
+    assert at.selectbox(key="reg.sort.ru").value == "relevance"
+    at.text_input(key="reg.query").input("Сбербанк").run()
+    assert names(at) == ["ПАО Сбербанк", "ООО «Альфа»", "ООО «Бета»", "ООО «Вега»"]
+    at.selectbox(key="reg.sort.ru").set_value("name").run()
+    assert names(at) == ["ООО «Альфа»", "ООО «Бета»", "ООО «Вега»", "ПАО Сбербанк"]
