@@ -18,7 +18,6 @@ event loop, with the database work on a worker thread.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -51,7 +50,7 @@ async def _off_loop(work: Callable[[], T], failed: T) -> T:
     (no data folder yet, disk trouble): the page then simply asks to sign in."""
     try:
         return await run_in_threadpool(work)
-    except (sqlite3.Error, OSError):
+    except sessions.STORE_ERRORS:
         return failed
 
 

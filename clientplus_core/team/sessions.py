@@ -29,6 +29,10 @@ from datetime import UTC, datetime, timedelta
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 
+#: What a session look-up raises when the database cannot answer (no data folder yet,
+#: a locked or damaged file, disk trouble): callers outside the core catch these.
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
+
 COOKIE = "clientplus_session"
 CLAIM_SECONDS = 60          # how long the one-time claim code works
 TOUCH_SECONDS = 30          # "last seen" is written at most this often per session
