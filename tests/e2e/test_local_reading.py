@@ -74,6 +74,8 @@ def test_dashboard_register_and_history_read_in_russian_and_english(
     wait_idle(page, 60)
     expect(main.locator(".js-plotly-plot").first).to_be_visible(timeout=LONG)
     expect(main.get_by_text("Дебиторская задолженность", exact=True)).to_be_visible()
+    # plotly draws its axes after the plot's box appears: wait for the first tick label
+    expect(main.locator(".js-plotly-plot .ytick text").first).to_be_attached(timeout=LONG)
     ticks = main.locator(".js-plotly-plot .ytick text").all_text_contents()
     assert ticks and not any(t.endswith(("k", "M", "G")) for t in ticks), ticks
     shot(page, "t13-dashboard-ru")
