@@ -13,12 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from clientplus_core.team.access import can
+from clientplus_core.team.access import can, role_label
 from clientplus_ui import tr
 from clientplus_ui.chrome import localise_streamlit
 from clientplus_ui.context import get_store, idle_minutes, resolve_actor
 from clientplus_ui.cookie import maintain as maintain_cookie
-from clientplus_ui.i18n import language_switch
+from clientplus_ui.i18n import lang, language_switch
 from clientplus_ui.login import sign_out
 from clientplus_ui.widgets import search_box
 
@@ -92,7 +92,7 @@ if actor is not None:
         search_box()
         from clientplus_ui.organizer.tasks import reminder_badge
         reminder_badge(actor)  # due / overdue tasks: one indexed query
-        st.caption(f"{actor.full_name or actor.login} · {actor.role}")
+        st.caption(f"{actor.full_name or actor.login} · {role_label(actor.role, lang())}")
         if st.button(tr("Выйти", "Sign out"), key="auth.sign_out", icon=":material/logout:"):
             sign_out(get_store())
             st.rerun()
