@@ -6,6 +6,7 @@
     .venv/bin/python bench/bench.py --only sales --reuse   # just the sales rows
     .venv/bin/python bench/bench.py --only analytics --reuse   # engine, funnel, debtors …
     .venv/bin/python bench/bench.py --only outreach --reuse    # address books, phone lists
+    .venv/bin/python bench/bench.py --only pages --reuse   # pages in Chromium, 1/5/10 users
 
 The data set also holds sales (1,000,000 with ~3,000,000 lines and ~2,000,000
 payments; 100,000 with ``--quick``), added by ``clientplus demo --clients 0 --sales M``
@@ -231,7 +232,13 @@ def measure_search(store: Store, actor: Actor, queries: list[tuple[str, str]], r
 
 def measure_card(store: Store, actor: Actor, ids: list[int], label: str) -> Row:
     def open_card(cid: int) -> None:
+        # what the card page's default tab calls (requisites form, duplicates warning,
+        # tag picker, owner and sharing), plus the contacts and files tabs' lists
         clients.get(store, actor, cid)
+        clients.all_tags(store, actor)
+        clients.duplicates_of(store, actor, cid)
+        clients.shared_with(store, actor, cid)
+        users.list_users(store)
         contacts.list_for_client(store, actor, cid)
         files.list_for_client(store, actor, cid)
         files.list_links(store, actor, cid)
@@ -240,7 +247,8 @@ def measure_card(store: Store, actor: Actor, ids: list[int], label: str) -> Row:
         open_card(cid)
     t = [timed(lambda c=cid: open_card(c)) for cid in ids]
     p95 = pct(t, 95)
-    return Row(f"client card{label} (get + contacts + files + links)", len(t),
+    return Row(f"client card{label} (get + tags + duplicates + sharing + users + contacts"
+               " + files + links)", len(t),
                statistics.median(t), p95, "p95 < 20 ms", ok=p95 < 20)
 
 
@@ -534,9 +542,10 @@ def main(argv: list[str] | None = None) -> int:
                                                    f" (default {DEFAULT_CACHE}/<full|quick>)")
     p.add_argument("--reuse", action="store_true", help="reuse the generated data set")
     p.add_argument("--reps", type=int, default=3, help="repetitions of each read query")
-    p.add_argument("--only", choices=["all", "clients", "sales", "analytics", "outreach"],
+    p.add_argument("--only", choices=["all", "clients", "sales", "analytics", "outreach",
+                                      "pages"],
                    default="all",
-                   help="measure only the client, sales, analytics or outreach rows")
+                   help="measure only the client, sales, analytics, outreach or page rows")
     p.add_argument("--sales", type=int, help="sales in the data set (default 1,000,000;"
                                               " 100,000 with --quick)")
     args = p.parse_args(argv)
@@ -557,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(SEED)
 
     rows: list[Row] = []
+    if args.only == "pages":
+        return pages_report(data_dir, args)
     if args.only == "analytics":
         return analytics_report(store, admin, manager, meta, data_dir, args)
     if args.only == "outreach":
@@ -615,8 +626,22 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--only", "analytics",
                "--reuse", "--data-dir", str(data_dir), "--reps", str(args.reps),
                "--sales", str(n_sales)] + (["--quick"] if args.quick else [])
-        return subprocess.run(cmd, check=False).returncode
+        status = subprocess.run(cmd, check=False).returncode
+        print(flush=True)
+        return pages_report(data_dir, args) or status
     return 0
+
+
+def pages_report(data_dir: Path, args: argparse.Namespace) -> int:
+    """``--only pages``: the pages in Chromium (bench/bench_pages.py), one user then
+    1, 5 and 10 at once (two minutes each; 20 s each with ``--quick``)."""
+    from clientplus_core.analytics import engine as analytics
+
+    analytics.close_all()  # the server process owns the analytics copy now
+    cmd = [sys.executable, str(ROOT / "bench" / "bench_pages.py"), "--data", str(data_dir),
+           "--rounds", str(max(args.reps, 5)), "--sessions", "1,5,10",
+           "--duration", "20" if args.quick else "120"]
+    return subprocess.run(cmd, check=False).returncode
 
 
 def analytics_report(store: Store, admin: Actor, manager: Actor, meta: dict[str, Any],

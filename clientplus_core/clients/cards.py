@@ -415,12 +415,20 @@ def iter_clients(store: Store, actor: Actor, f: ClientFilter | None = None,
 
 
 def all_tags(store: Store, actor: Actor) -> list[str]:
-    """Distinct tags in use among visible clients."""
+    """Distinct tags in use among visible clients.
+
+    The distinct tags are walked on the tag-led primary key (a skip-scan: one seek per
+    tag, a dozen rather than 120k rows at 100k clients) and each is kept when one
+    visible, live client carries it (the search stops at the first)."""
     scope_sql, args = client_scope(actor, "c")
     with store.read() as conn:
         return [r[0] for r in conn.execute(
-            f"SELECT DISTINCT t.tag FROM client_tags t JOIN clients c ON c.id = t.client_id"
-            f" WHERE c.deleted_at IS NULL AND {scope_sql} ORDER BY t.tag", args)]
+            "WITH RECURSIVE t(tag) AS (SELECT min(tag) FROM client_tags UNION ALL"
+            " SELECT (SELECT min(x.tag) FROM client_tags x WHERE x.tag > t.tag) FROM t"
+            " WHERE t.tag IS NOT NULL)"
+            " SELECT t.tag FROM t WHERE t.tag IS NOT NULL AND EXISTS (SELECT 1 FROM"
+            " client_tags y JOIN clients c ON c.id = y.client_id WHERE y.tag = t.tag"
+            f" AND c.deleted_at IS NULL AND {scope_sql}) ORDER BY t.tag", args)]
 
 
 # The card and every card merged into it (and into those, …): the audit log is

@@ -1,0 +1,365 @@
+"""Pages as a person waits for them (issue 14), timed in Chromium against
+``streamlit run serve.py`` on the bench data set (100k clients, 1M sales).
+
+    .venv/bin/python bench/bench_pages.py [--data DIR] [--rounds 5]
+    .venv/bin/python bench/bench_pages.py --sessions 1,5,10 --duration 120
+
+A page is ready when its title is shown and Streamlit's script is idle (the app root's
+``data-test-script-state`` is ``notRunning`` and no "running" widget shows); for an
+in-app click the script must also have started running after the click. Timed:
+
+* **full load** — ``page.goto(<page address>)`` in a signed-in browser (the session
+  cookie brings the user back), until ready;
+* **in-app click** — a click on the page's entry in the sidebar menu, from the
+  user's profile page (a light page), until ready;
+
+as the administrator and as ``manager1``, min / median / p95 over ``--rounds`` loads
+after one warm-up load. The analytics copy is built (the dashboard is opened and
+waited for) before anything is timed. With ``--sessions``, N browser contexts click
+through registry → card → sales → dashboard → reports in a loop for ``--duration``
+seconds against one server; the table gives p50 / p95 per page for each N, errors,
+and the server's peak memory.
+
+The data set is the one ``bench/bench.py`` generates and caches. The bench users get
+passwords on it (``bench-pass-<login>``): signing in is what a real user does.
+Nothing here is asserted: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_common import pct  # noqa: E402
+
+from tests.e2e.conftest import CHROMIUM, NO_ANIMATION, Server  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATA = Path(tempfile.gettempdir()) / "clientplus-bench" / "full"
+LOGINS = ("admin", "manager1")
+FULL_TARGET_MS, CLICK_TARGET_MS, SIGN_IN_TARGET_MS = 2500, 1500, 1500
+
+# (row name, address, title shown when ready, sidebar entry to click or None)
+PAGES: list[tuple[str, str, str, str | None]] = [
+    ("client registry", "/clients", "Клиенты", "Клиенты"),
+    ("client card", "/client?id={client}", "{client_name}", None),
+    ("sales register", "/sales", "Продажи", "Продажи"),
+    ("dashboard", "/dashboard", "Дашборд", "Дашборд"),
+    ("reports (funnel tab)", "/reports", "Отчёты", "Отчёты"),
+    ("search", "/search?q={query}", "Поиск", None),
+]
+
+# ready: the title is shown, the script is idle (twice, 30 ms apart, so that a rerun
+# that starts at once is not mistaken for the end) and, after a click, it ran since
+WATCH = """() => {
+  window.__cp = {ran: false};
+  const tick = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const st = app && app.getAttribute('data-test-script-state');
+    if (st === 'running') window.__cp.ran = true;
+    requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+READY = """([title, needRun]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const st = app && app.getAttribute('data-test-script-state');
+  const idle = st === 'notRunning' && !document.querySelector('[data-testid="stStatusWidget"]');
+  const h1 = [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === title);
+  const cp = window.__cp || {ran: false};
+  if (!(idle && h1 && (!needRun || cp.ran))) { cp.since = null; window.__cp = cp; return false; }
+  if (cp.since == null) { cp.since = performance.now(); window.__cp = cp; return false; }
+  return performance.now() - cp.since >= 30 ? cp.since : false;
+}"""
+
+
+def prepare_users(data: Path) -> dict[str, str]:
+    """Passwords for the bench users (set directly, so nobody must change them)."""
+    from clientplus_core.team.auth import hash_password
+
+    out = {login: f"bench-pass-{login}" for login in LOGINS}
+    conn = sqlite3.connect(data / "clientplus.db")
+    try:
+        with conn:
+            for login, pw in out.items():
+                conn.execute("UPDATE users SET password_hash = ?, must_change_password = 0,"
+                             " is_active = 1 WHERE login = ?", (hash_password(pw), login))
+                conn.execute("DELETE FROM sign_in_failures WHERE login = ?", (login,))
+    finally:
+        conn.close()
+    return out
+
+
+def pick_targets(data: Path, login: str) -> dict[str, str]:
+    """A client the user may open (a manager: one of their own), and a search word."""
+    conn = sqlite3.connect(data / "clientplus.db")
+    try:
+        uid, role = conn.execute("SELECT id, role FROM users WHERE login = ?",
+                                 (login,)).fetchone()
+        cid, name = conn.execute(
+            "SELECT id, name FROM clients WHERE (owner_id = ? OR ?) AND deleted_at IS NULL"
+            " ORDER BY id LIMIT 1 OFFSET 50", (uid, role != "manager")).fetchone()
+    finally:
+        conn.close()
+    return {"client": str(cid), "client_name": name, "query": "Сбербанк"}
+
+
+def _fill(template: str, targets: dict[str, str]) -> str:
+    return template.format(**targets)
+
+
+async def ready(page: Any, title: str, need_run: bool, t0: float, timeout: float = 120) -> float:
+    """ms from ``t0`` (the page's performance clock) until the page was ready."""
+    handle = await page.wait_for_function(READY, arg=[title, need_run], polling=10,
+                                          timeout=timeout * 1000)
+    since = await handle.json_value()
+    return float(since) - t0
+
+
+async def sign_in(page: Any, url: str, login: str, password: str) -> float:
+    """Sign in from the login form; ms from the click until the registry is ready."""
+    await page.goto(url + "/")
+    await page.get_by_label("Логин").fill(login)
+    await page.get_by_label("Пароль").fill(password)
+    await page.evaluate(WATCH)
+    t0 = await page.evaluate("performance.now()")
+    await page.get_by_role("button", name="Войти").click()
+    ms = await ready(page, "Клиенты", True, t0)
+    await asyncio.sleep(0.5)  # the session cookie is collected right after the first page
+    return ms
+
+
+async def full_load(page: Any, url: str, title: str) -> float:
+    """Navigate to ``url``; ms from the navigation's start until ready."""
+    await page.goto(url, wait_until="commit")
+    await page.evaluate(WATCH)
+    return await ready(page, title, False, 0.0)  # performance.now() starts at navigation
+
+
+async def click_to(page: Any, entry: str, title: str) -> float:
+    """Click a sidebar entry; ms from the click until ready."""
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text=entry).first
+    await page.evaluate(WATCH)
+    t0 = await page.evaluate("performance.now()")
+    await link.click()
+    return await ready(page, title, True, t0)
+
+
+async def new_context(browser: Any) -> Any:
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ru-RU",
+                                    reduced_motion="reduce")
+    await ctx.add_init_script(NO_ANIMATION)
+    ctx.set_default_timeout(120_000)
+    return ctx
+
+
+async def single_user(url: str, data: Path, passwords: dict[str, str], rounds: int,
+                      browser: Any) -> dict[str, dict[str, list[float]]]:
+    """{"<role> · <page> · full|click": ms list}."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for login in LOGINS:
+        targets = pick_targets(data, login)
+        ctx = await new_context(browser)
+        page = await ctx.new_page()
+        out[f"{login} · sign-in"] = {"full": [await sign_in(page, url, login,
+                                                            passwords[login])]}
+        for name, path, title, entry in PAGES:
+            title = _fill(title, targets)
+            full: list[float] = []
+            click: list[float] = []
+            for i in range(rounds + 1):  # round 0 warms up, not counted
+                ms = await full_load(page, url + _fill(path, targets), title)
+                if i:
+                    full.append(ms)
+                if entry:
+                    await full_load(page, url + "/profile", "Профиль")
+                    ms = await click_to(page, entry, title)
+                    if i:
+                        click.append(ms)
+            out[f"{login} · {name}"] = {"full": full, "click": click}
+            print(f"  {login} · {name}: full {_fmt(full)}  click {_fmt(click)}",
+                  file=sys.stderr, flush=True)
+        await ctx.close()
+    return out
+
+
+def _fmt(v: list[float]) -> str:
+    return f"{min(v):.0f}/{statistics.median(v):.0f}/{pct(v, 95):.0f}" if v else "—"
+
+
+class MemoryWatch:
+    """Peak resident memory (MB) of the server process, sampled every 0.5 s."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0.0, False
+
+    def rss(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    async def run(self) -> None:
+        while not self._stop:
+            self.peak = max(self.peak, self.rss())
+            await asyncio.sleep(0.5)
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+async def session_loop(browser: Any, url: str, data: Path, passwords: dict[str, str],
+                       n: int, deadline: float, times: dict[str, list[float]],
+                       errors: list[str]) -> None:
+    """One person clicking through registry → card → sales → dashboard → reports."""
+    login = LOGINS[n % len(LOGINS)]
+    targets = pick_targets(data, login)
+    ctx = await new_context(browser)
+    page = await ctx.new_page()
+    try:
+        await sign_in(page, url, login, passwords[login])
+        while time.monotonic() < deadline:
+            for name, path, title, entry in PAGES[:5]:
+                title = _fill(title, targets)
+                try:
+                    if entry and name != "client registry":
+                        ms = await click_to(page, entry, title)
+                    else:
+                        ms = await full_load(page, url + _fill(path, targets), title)
+                    if await page.locator('[data-testid="stException"]').count():
+                        errors.append(f"{login} {name}: exception on the page")
+                    times.setdefault(name, []).append(ms)
+                except Exception as exc:  # noqa: BLE001 - a timeout is a result here
+                    errors.append(f"{login} {name}: {type(exc).__name__}: {str(exc)[:120]}")
+                if time.monotonic() >= deadline:
+                    break
+    finally:
+        await ctx.close()
+
+
+async def concurrent(url: str, data: Path, passwords: dict[str, str], counts: list[int],
+                     duration: float, browser: Any, pid: int) -> list[dict[str, Any]]:
+    out = []
+    for n in counts:
+        times: dict[str, list[float]] = {}
+        errors: list[str] = []
+        watch = MemoryWatch(pid)
+        mem = asyncio.create_task(watch.run())
+        deadline = time.monotonic() + duration
+        await asyncio.gather(*(session_loop(browser, url, data, passwords, i, deadline,
+                                            times, errors) for i in range(n)))
+        watch.stop()
+        await mem
+        every = [t for v in times.values() for t in v]
+        out.append({"sessions": n, "pages": len(every), "p50": pct(every, 50) if every else None,
+                    "p95": pct(every, 95) if every else None, "errors": errors,
+                    "peak_rss_mb": round(watch.peak),
+                    "per_page": {k: {"n": len(v), "p50": pct(v, 50), "p95": pct(v, 95)}
+                                 for k, v in times.items()}})
+        print(f"  {n} sessions: {len(every)} pages, p50 {out[-1]['p50']}, p95 "
+              f"{out[-1]['p95']}, errors {len(errors)}, peak {watch.peak:.0f} MB",
+              file=sys.stderr, flush=True)
+    return out
+
+
+async def warm_analytics(browser: Any, url: str, passwords: dict[str, str]) -> float:
+    """Open the dashboard once and wait until it is idle (builds the analytics copy when
+    it is missing); seconds taken."""
+    t = time.perf_counter()
+    ctx = await new_context(browser)
+    page = await ctx.new_page()
+    await sign_in(page, url, "admin", passwords["admin"])
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:  # the page may show a build progress first
+        await full_load(page, url + "/dashboard", "Дашборд")
+        if not await page.get_by_text("Аналитика готовится").count():
+            break
+        await asyncio.sleep(2)
+    await ctx.close()
+    return time.perf_counter() - t
+
+
+def print_pages(results: dict[str, dict[str, list[float]]]) -> None:
+    print("\n| page (role) | full load min / med / p95 ms | target | in-app click min / med"
+          " / p95 ms | target |")
+    print("|---|---|---|---|---|")
+    for key, v in results.items():
+        full, click = v.get("full", []), v.get("click", [])
+        target = SIGN_IN_TARGET_MS if key.endswith("sign-in") else FULL_TARGET_MS
+        print(f"| {key} | {_fmt(full)} | < {target} | {_fmt(click)} | "
+              f"{'< ' + str(CLICK_TARGET_MS) if click else ''} |")
+
+
+def print_sessions(rows: list[dict[str, Any]]) -> None:
+    print("\n| sessions | pages timed | p50 ms | p95 ms | p95 vs 1 session | errors | "
+          "server peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    one = next((r["p95"] for r in rows if r["sessions"] == 1), None)
+    for r in rows:
+        ratio = f"{r['p95'] / one:.2f}×" if one and r["p95"] else ""
+        print(f"| {r['sessions']} | {r['pages']} | {r['p50']:.0f} | {r['p95']:.0f} | {ratio} |"
+              f" {len(r['errors'])} | {r['peak_rss_mb']} |")
+
+
+async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    data = Path(args.data)
+    if not (data / "clientplus.db").exists():
+        raise SystemExit(f"no data set in {data}: run bench/bench.py first")
+    passwords = prepare_users(data)
+    srv = Server(data)
+    report: dict[str, Any] = {"data": str(data), "rounds": args.rounds}
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            report["analytics_warm_s"] = round(await warm_analytics(browser, srv.url,
+                                                                    passwords), 1)
+            print(f"  analytics copy ready after {report['analytics_warm_s']} s",
+                  file=sys.stderr, flush=True)
+            if args.rounds:
+                report["pages"] = await single_user(srv.url, data, passwords, args.rounds,
+                                                    browser)
+            if args.sessions:
+                counts = [int(x) for x in args.sessions.split(",")]
+                report["sessions"] = await concurrent(srv.url, data, passwords, counts,
+                                                      args.duration, browser, srv.proc.pid)
+            await browser.close()
+    finally:
+        srv.stop()
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--sessions", default="", help="e.g. 1,5,10")
+    ap.add_argument("--duration", type=float, default=120.0)
+    args = ap.parse_args()
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    report = asyncio.run(amain(args))
+    if "pages" in report:
+        print_pages(report["pages"])
+    if "sessions" in report:
+        print_sessions(report["sessions"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "pages.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
