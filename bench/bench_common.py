@@ -21,6 +21,7 @@ class Row:
     ratio: float | None = None
     ok: bool | None = None
     note: str = ""
+    low: float | None = None  # the fastest sample (min), where the row has several
 
 
 def pct(values: list[float], q: float) -> float:
