@@ -4,7 +4,8 @@ tag row to its client, so its answer is checked against the plain join here)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from clientplus_core.clients import cards as clients
 from clientplus_core.store.db import Store
