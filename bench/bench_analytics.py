@@ -43,6 +43,15 @@ FROM best JOIN sel ON sel.id = best.id JOIN {t} t ON best.top >= t.sort AND t.is
 GROUP BY t.sort ORDER BY t.sort"""
 FUNNEL_AT = """SELECT status_id, count(*), sum(total_kop) FROM {s}
 WHERE deleted_at IS NULL AND date >= ? AND date < ? GROUP BY status_id"""
+# the fair DuckDB reference for the funnel: the best plain query for the same answer
+# on the copy's tables with the same precomputed column the engine reads (each sale's
+# furthest stage, ``top_sort``); FUNNEL above recomputes it from the 3.5 M-row log,
+# which only SQLite (that has no such column) has to do
+FUNNEL_TOP = """WITH sel AS (SELECT status_id, total_kop, top_sort FROM a_sales
+                 WHERE live AND date >= ? AND date < ?),
+tops AS (SELECT top_sort, count(*) AS n, sum(total_kop) AS kop FROM sel GROUP BY 1)
+SELECT t.sort, sum(tops.n), sum(tops.kop) FROM a_statuses t JOIN tops ON tops.top_sort >= t.sort
+WHERE t.is_lost = 0 GROUP BY t.sort ORDER BY t.sort"""
 
 SEGMENTS = """SELECT c.kind, c.source, count(DISTINCT c.id) AS clients, count(s.id) AS sales,
        sum(s.paid_kop) AS revenue, avg(s.total_kop) AS avg_deal
@@ -137,7 +146,7 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
         time.sleep(0.05)
     out.append({"metric": "engine: a write visible in reports after", "engine":
                 (time.perf_counter() - t) * 1000, "target": "< 5 s",
-                "note": "worst case MAX_AGE_S (2 s) + one refresh"})
+                "note": "the next read checks the change log and applies the write"})
 
     sq = sqlite3.connect(store.db_path)
     duck = eng.con.cursor()
@@ -150,10 +159,13 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
 
     cases: list[tuple[str, str, Callable[[], Any], list[Callable[[], Any]],
                       list[Callable[[], Any]]]] = []
-    f1, n1 = ref(FUNNEL, yargs)
+    f1, _n1 = ref(FUNNEL, yargs)
     f2, n2 = ref(FUNNEL_AT, yargs)
-    cases.append(("funnel for a year, all managers", "< 300 ms; ≥5× SQLite; ≤3× native",
-                  lambda: reports.funnel(store, admin, year), [f1, f2], [n1, n2]))
+    cases.append(("funnel for a year, all managers (SQLite: from the status log;"
+                  " native: plain query on the same precomputed top_sort)",
+                  "< 300 ms; ≥5× SQLite; ≤3× native",
+                  lambda: reports.funnel(store, admin, year), [f1, f2],
+                  [lambda: duck.execute(FUNNEL_TOP, yargs).fetchall(), n2]))
     f1, n1 = ref(SEGMENTS, [])
     cases.append(("segmentation by 2 standard fields (kind × source) with revenue",
                   "< 500 ms; ≥5× SQLite; ≤3× native",
@@ -205,6 +217,9 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
         out.append(row)
     sq.close()
     duck.close()
+    import bench_freshness
+
+    out += bench_freshness.measure(store, admin)
     out.append({"metric": "memory of the process (peak RSS, MB)",
                 "engine": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "target": "< 1.5 GB", "note": "MB, not ms"})

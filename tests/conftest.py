@@ -21,6 +21,18 @@ VALID_INNS = ["7707083893", "7736207543", "7702070139", "7710140679", "772816897
               "7704217370", "5024002119", "7812014560", "6663003127", "5408106348"]
 
 
+@pytest.fixture(autouse=True)
+def _stop_analytics_engines() -> Iterator[None]:
+    """After each test, stop the analytics engines it started (their background build
+    and change-poll threads) and close their copies: a thread left polling the data
+    folder of a finished test would keep that folder's database open for the rest of
+    the session."""
+    yield
+    from clientplus_core.analytics import engine
+
+    engine.close_all()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh data folder with every migration applied. Afterwards, waits for the

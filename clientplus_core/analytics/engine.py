@@ -8,40 +8,38 @@ Design (measured on this machine class, 2 shared cores; ``bench/bench.py --only
 analytics``; 100,000 clients, 1,000,000 sales, 3.0 M lines, 2.0 M payments, 3.5 M
 status-log rows, 1.1 M contact events):
 
-* full build through the SQLite scanner ≈ 23 s (copy ≈ 180 MB); the same build
-  reading SQLite through :mod:`sqlite3` into polars frames took 28.5 s already at
-  300,000 sales vs 9.9 s with the scanner — so the scanner builds, and polars is
-  only the fallback;
-* incremental refresh with nothing changed ≈ 0.1 s; a write is visible in reports
-  after ≤ 3 s (``MAX_AGE_S`` + one refresh);
+* full build through the SQLite scanner ≈ 23 s (copy ≈ 180 MB); through
+  :mod:`sqlite3` and polars 3× slower, so polars is only the fallback;
+* a refresh after one write ≈ 10–30 ms (issue 14; it was 0.3–2 s when every refresh
+  re-derived the whole log and repeated itself for a minute); with nothing changed
+  a check costs one read of one SQLite row;
 * reports on the copy, with the derived columns below: funnel for a year ≈ 50 ms
   (SQLite ≈ 5.9 s), debtors ≈ 0.23 s (SQLite ≈ 3.4 s), all dashboard KPIs ≈ 0.2 s
   (SQLite ≈ 1.9 s).
-
-
 * **Full build** (first use, or when the copy is missing/corrupt): DuckDB's SQLite
   scanner, loaded by file path from the ``duckdb-extension-sqlite-scanner`` wheel
   (nothing downloaded at run time), ``ATTACH … (TYPE sqlite, READ_ONLY)`` and one
   ``CREATE TABLE a_x AS SELECT … FROM crm.x`` per table. Without the extension
   the same rows are read through :mod:`sqlite3` into polars/Arrow frames (slower,
   same result).
-* **Incremental refresh** (:func:`refresh`): one short *read* transaction on
-  SQLite (WAL: it never takes the write lock and never blocks the app's writers)
-  gives a consistent snapshot of what changed since the last refresh, found by
-  ``sales.updated_at``, payments' ``created_at``/``deleted_at``, status-log
-  ``at``, ``clients.updated_at`` (a change of owner moves the client's sales) and
-  ``interactions.updated_at``, with a 60-second overlap for transactions that
-  committed late. Every changed sale is replaced whole (row, lines, payments,
-  status log), so soft deletes (``deleted_at``), removed lines and removed
-  payments are applied. Rows that vanished from SQLite altogether are found by
-  comparing row counts and then ids. The small reference tables (statuses, users,
-  shares, catalogue) are reloaded each time. All of it is applied to DuckDB in
-  ONE transaction, so a reader never sees half a refresh.
-* **Freshness**: every read (:func:`query`, :func:`snapshot`) first refreshes when
-  the copy is older than :data:`MAX_AGE_S` (2 s), so a write is visible within
-  5 s. Only one thread refreshes at a time; the others do not wait, they read the
-  last committed copy. :func:`as_of` gives the time of the snapshot shown
-  ("данные на HH:MM:SS").
+* **Incremental refresh** (:func:`refresh`): SQLite triggers number every written
+  row of the copied tables in ``analytics_changes`` (migration ``m029``); the copy
+  keeps the number it applied last (``seq``) and reads only the entries after it,
+  with the rows they name, in one short *read* transaction (WAL: writers are never
+  blocked) — nothing missed, nothing read twice, hard deletes included. Every
+  changed sale is replaced whole (row, lines, payments, status log) and only its
+  derived columns are computed again; a changed client re-derives its own sales;
+  a changed reference table is reloaded. All of it is applied to DuckDB in ONE
+  transaction, so a reader never sees half a refresh. A demo bulk load, or a log
+  trimmed past the copy, builds anew.
+* **Freshness**: a read checks the log's head (one row of ``sqlite_sequence``) at
+  most every :data:`MAX_AGE_S` and applies what is new; the app's background
+  thread (:func:`warm_up`) does the same every :data:`POLL_S`, so readers usually
+  find nothing to do. Only one thread refreshes at a time; the others read the
+  last committed copy. :func:`as_of` gives the time shown ("данные на HH:MM:SS").
+* **First build in the background**: :func:`status` starts it in the engine's own
+  thread (one per process, whoever asks) and reports its progress; pages show a
+  progress bar meanwhile instead of waiting.
 * **Consistency**: a report's queries run in one DuckDB transaction over one
   cursor (:func:`snapshot`), i.e. on one MVCC snapshot: no torn reads even while
   a refresh commits.
@@ -67,9 +65,7 @@ be named) with bound ``?`` parameters and returns a polars DataFrame. The SQL mu
 come from code (whitelisted identifiers); user values go only into ``params``.
 Columns of the views: see :data:`VIEW_COLUMNS`. Money is in kopecks (``*_kop``
 integers); ``extra`` is the JSON text of custom fields (``json_extract_string``).
-
-The copied tables, reading what changed, applying it and the derived columns are
-in :mod:`clientplus_core.analytics.sync`; this module builds, refreshes and reads.
+The copied tables, reading changes, applying them, derived columns: :mod:`.sync`.
 """
 
 from __future__ import annotations
@@ -81,7 +77,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +85,17 @@ import duckdb
 import polars as pl
 
 from clientplus_core.analytics import sync
-from clientplus_core.analytics.sync import SALE_CHILDREN, TABLES
+from clientplus_core.analytics.sync import TABLES
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, require
 
 log = logging.getLogger(__name__)
 
-MAX_AGE_S = 2.0
+MAX_AGE_S = 0.25  # a read checks the change log at most this often (one tiny query)
+POLL_S = 1.0  # the app's background thread checks the change log this often
 MEMORY_LIMIT = "700MB"
-OVERLAP_S = 60
 COPY_NAME = "analytics.duckdb"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "sales": (*TABLES["a_sales"][1], "live", "top_sort", "invoiced_on"),
@@ -112,6 +108,9 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "statuses": TABLES["a_statuses"][1], "users": TABLES["a_users"][1],
     "catalogue": TABLES["a_catalogue"][1],
 }
+# share of a full build's time spent deriving columns after the copy (measured at 1 M
+# sales); the copying itself is shared by the tables' sizes
+DERIVE_SHARE = 0.5
 
 
 def extension_path() -> Path | None:
@@ -129,12 +128,19 @@ def extension_path() -> Path | None:
     return found[0] if found else None
 
 
-def _iso_minus(ts: str, seconds: int) -> str:
-    return (datetime.fromisoformat(ts) - timedelta(seconds=seconds)).isoformat()
-
-
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class BuildStatus:
+    """How far the copy is: ``ready`` (reports can read it), else the share of the
+    first build done (0–1), the table being copied and the error of a failed build."""
+
+    ready: bool
+    progress: float = 0.0
+    step: str = ""
+    error: str = ""
 
 
 @dataclass
@@ -146,8 +152,16 @@ class Engine:
     duck_path: Path | None
     con: duckdb.DuckDBPyConnection
     lock: threading.Lock = field(default_factory=threading.Lock)
-    checked_at: float = 0.0  # time.monotonic() of the last completed refresh
+    checked_at: float = 0.0  # time.monotonic() of the last completed check or refresh
     stats: dict[str, Any] = field(default_factory=dict)
+    seq: int = -1  # the last change-log entry applied (-1: not read yet)
+    as_of_now: str = ""  # UTC time of the last check that found the copy in step
+    progress: tuple[float, str] = (0.0, "")
+    error: str = ""
+    ready: bool = False
+    _builder: threading.Thread | None = None
+    _poller: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -165,117 +179,167 @@ class Engine:
             return False
         cur = self.con.cursor()
         try:
-            return self.meta(cur, "schema") == str(SCHEMA_VERSION) and bool(self.meta(cur, "since"))
+            if self.meta(cur, "schema") != str(SCHEMA_VERSION):
+                return False
+            seq = self.meta(cur, "seq")
+            if seq is None:
+                return False
+            self.seq = int(seq)
+            return True
         finally:
             cur.close()
 
+    def _sizes(self) -> dict[str, int]:
+        """Rough row counts of the copied tables (their largest id), for progress."""
+        conn = sync.sqlite_reader(self.sqlite_path)
+        try:
+            return {name: int(conn.execute(
+                f"SELECT {'coalesce(max(id), 0)' if 'id' in cols else 'count(*)'} FROM {src}"
+            ).fetchone()[0]) + 1 for name, (src, cols) in TABLES.items()}
+        finally:
+            conn.close()
+
     def build(self, method: str = "auto") -> dict[str, Any]:
-        """Create the copy from scratch (``method``: "scanner", "polars" or "auto"),
-        then catch up with what changed while it was being built."""
+        """Create the copy from scratch (``method``: "scanner", or "polars" = "auto":
+        the scanner's second SQLite library drops this process's WAL-index locks and a
+        later opener truncates the index under its readers: SIGBUS), then catch up with
+        what changed meanwhile. :attr:`progress` follows it (share done, table)."""
         t0 = time.perf_counter()
         started = _now()
         ext = extension_path()
-        use_scanner = method == "scanner" or (method == "auto" and ext is not None)
+        use_scanner = method == "scanner"
+        sizes = self._sizes()
+        total = sum(sizes.values()) / (1 - DERIVE_SHARE)
+        done = 0
         cur = self.con.cursor()
         attached = False
+        conn = sync.sqlite_reader(self.sqlite_path)
         try:
+            # the change log's head BEFORE the copy is read: whatever is logged after
+            # it is applied again on top (each sale whole), so a copy read table by
+            # table while the app writes still ends consistent
+            head = sync.log_head(conn)
             if use_scanner:
                 if ext is None:
                     raise RuntimeError("sqlite_scanner extension is not installed")
                 cur.execute(f"LOAD '{ext}'")
                 cur.execute(f"ATTACH '{self.sqlite_path}' AS crm (TYPE sqlite, READ_ONLY)")
                 attached = True
+            else:
+                conn.execute("BEGIN")  # one snapshot: the head is exact
+                head = sync.log_head(conn)
             cur.execute("BEGIN TRANSACTION")
             cur.execute("CREATE OR REPLACE TABLE a_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            if use_scanner:
-                for name, (src, cols) in TABLES.items():
+            for name, (src, cols) in TABLES.items():
+                self.progress = (done / total, src)
+                if use_scanner:
                     sel = ", ".join(f'CAST("{c}" AS {sync.duck_type(c)}) AS "{c}"' for c in cols)
                     cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {sel} FROM crm.{src}")
-            else:
-                conn = sync.sqlite_reader(self.sqlite_path)
-                try:
-                    conn.execute("BEGIN")
-                    for name, (src, _c) in TABLES.items():
-                        frame = sync.read_frame(conn, name,
-                                                f"SELECT {sync.cols(name)} FROM {src}", [])
-                        cur.register("_src", frame)
-                        cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _src")
-                        cur.unregister("_src")
-                    conn.execute("COMMIT")
-                finally:
-                    conn.close()
+                else:
+                    frame = sync.read_frame(conn, name, f"SELECT {sync.cols(name)} FROM {src}", [])
+                    cur.register("_src", frame)
+                    cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _src")
+                    cur.unregister("_src")
+                done += sizes[name]
+            if not use_scanner:
+                conn.execute("COMMIT")
+            self.progress = (done / total, "derive")
             sync.add_derived(cur)
             sync.derive(cur, None)
-            sync.set_meta(cur, {"statuses": sync.statuses_sig(cur)})
-            sync.set_meta(cur, {"schema": str(SCHEMA_VERSION),
-                                "since": _iso_minus(started, OVERLAP_S), "as_of": started,
+            sync.set_meta(cur, {"statuses": sync.statuses_sig(cur), "schema": str(SCHEMA_VERSION),
+                                "seq": str(head), "as_of": started,
                                 "built_with": "scanner" if use_scanner else "polars"})
             cur.execute("COMMIT")
+            self.seq = head
         except BaseException:
             with contextlib.suppress(Exception):
                 cur.execute("ROLLBACK")
             raise
         finally:
+            conn.close()
             if attached:
                 with contextlib.suppress(Exception):
                     cur.execute("DETACH crm")
             cur.close()
-        build_s = time.perf_counter() - t0
-        self.stats["build_s"] = build_s
+        self.stats["build_s"] = time.perf_counter() - t0
         self.stats["built_with"] = "scanner" if use_scanner else "polars"
-        self._refresh()  # catch up with writes made during the build (consistent snapshot)
+        self.ready = True
+        self.progress = (1.0, "")
+        self._refresh(allow_rebuild=False)  # catch up with writes made during the build
         return dict(self.stats)
+
+    def _build_checked(self) -> None:
+        try:
+            self.build()
+        except duckdb.Error as exc:
+            # DuckDB's SQLite reader can hit "disk I/O error" when the app
+            # checkpoints the WAL mid-scan; Python's sqlite3 reads it in one
+            # snapshot instead (slower, always consistent).
+            if "I/O error" not in str(exc):
+                raise
+            log.warning("analytics: scanner build failed (%s); using polars", exc)
+            self.build(method="polars")
 
     # --- refreshing ------------------------------------------------------------------
 
     def refresh(self, *, force: bool = False, wait: bool = False) -> bool:
-        """Bring the copy in step with SQLite. Returns False when another thread is
-        refreshing and ``wait`` is false (the caller reads the last copy)."""
-        if not force and time.monotonic() - self.checked_at < MAX_AGE_S:
+        """Bring the copy in step with SQLite (build it when there is none). Returns
+        False when another thread is at it and ``wait`` is false (the caller reads
+        the last copy)."""
+        if not force and self.ready and time.monotonic() - self.checked_at < MAX_AGE_S:
             return True
         if not self.lock.acquire(blocking=wait):
             return False
         try:
-            if not self._has_copy():
+            if not self.ready:
+                self.ready = self._has_copy()
+            if not self.ready:
+                self.error = ""
                 try:
-                    self.build()
-                except duckdb.Error as exc:
-                    # DuckDB's SQLite reader can hit "disk I/O error" when the app
-                    # checkpoints the WAL mid-scan; Python's sqlite3 reads it in one
-                    # snapshot instead (slower, always consistent).
-                    if "I/O error" not in str(exc):
-                        raise
-                    log.warning("analytics: scanner build failed (%s); using polars", exc)
-                    self.build(method="polars")
+                    self._build_checked()
+                except Exception as exc:
+                    self.error = str(exc) or type(exc).__name__
+                    raise
             elif force or time.monotonic() - self.checked_at >= MAX_AGE_S:
                 self._refresh()
             return True
         finally:
             self.lock.release()
 
-    def _refresh(self) -> None:
+    def _refresh(self, *, allow_rebuild: bool = True) -> None:
+        """Apply what the change log holds after :attr:`seq`. When nothing was logged
+        this is one read of one row of ``sqlite_sequence``."""
         t0 = time.perf_counter()
+        started = _now()
+        conn = sync.sqlite_reader(self.sqlite_path)
+        try:
+            if sync.log_head(conn) == self.seq:  # nothing changed: the cheap check
+                self.checked_at = time.monotonic()
+                self.as_of_now = started
+                self.stats["check_s"] = time.perf_counter() - t0
+                return
+            conn.execute("BEGIN")  # one read snapshot (WAL: writers are not blocked)
+            changes = sync.read_changes(conn, self.seq)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        if changes.rebuild and allow_rebuild:
+            log.info("analytics: the change log asks for a new copy; building")
+            self.ready = False
+            self._build_checked()
+            return
         cur = self.con.cursor()
         try:
-            since = self.meta(cur, "since") or "0"
-            started = _now()
-            conn = sync.sqlite_reader(self.sqlite_path)
-            try:
-                conn.execute("BEGIN")  # one read snapshot (WAL: writers are not blocked)
-                changes = sync.read_changes(conn, since)
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
             cur.execute("BEGIN TRANSACTION")
             try:
-                sync.apply(cur, changes)
-                sig = sync.statuses_sig(cur)
-                if sig != self.meta(cur, "statuses"):  # flags or order changed: all again
-                    sync.derive(cur, None)
+                derive_ids = sync.apply(cur, changes)
+                sig = sync.statuses_sig(cur) if changes.small else None
+                if sig is not None and sig != self.meta(cur, "statuses"):
+                    sync.derive(cur, None)  # flags or order changed: derive all again
                     sync.set_meta(cur, {"statuses": sig})
-                elif changes.sale_ids:
-                    sync.derive(cur, changes.sale_ids)
-                sync.set_meta(cur, {"since": _iso_minus(started, OVERLAP_S), "as_of": started})
+                else:
+                    sync.derive(cur, derive_ids)
+                sync.set_meta(cur, {"seq": str(changes.head), "as_of": started})
                 cur.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -283,17 +347,68 @@ class Engine:
                 raise
         finally:
             cur.close()
-        if changes.ids:  # rows removed from SQLite altogether
-            _reconcile(self)
+        self.seq = changes.head
+        self.as_of_now = started
         self.checked_at = time.monotonic()
         self.stats["refresh_s"] = time.perf_counter() - t0
         self.stats["changed_sales"] = len(changes.sale_ids)
+
+    # --- in the background -----------------------------------------------------------
+
+    def status(self) -> BuildStatus:
+        """Where the copy is (never waits)."""
+        if self.ready:
+            return BuildStatus(True, 1.0)
+        share, step = self.progress
+        return BuildStatus(False, min(max(share, 0.0), 1.0), step, self.error)
+
+    def start(self, *, poll: bool = False) -> threading.Thread:
+        """Build (or bring up to date) the copy in a background thread of this engine,
+        one per process whoever asks; with ``poll``, also keep it in step every
+        :data:`POLL_S` seconds afterwards, so that readers find nothing to do."""
+        with _ENGINES_LOCK:
+            if self._builder is None or not (self._builder.is_alive() or self.ready
+                                             or self.error):
+                self.error = ""
+                self._builder = threading.Thread(target=self._build_in_background,
+                                                 name="clientplus-analytics-build", daemon=True)
+                self._builder.start()
+            if poll and self._poller is None:
+                self._poller = threading.Thread(target=self._poll,
+                                                name="clientplus-analytics-poll", daemon=True)
+                self._poller.start()
+            return self._builder
+
+    def retry(self) -> None:
+        """Forget a failed build so that :meth:`start` tries again."""
+        if not self.ready and self._builder is not None and not self._builder.is_alive():
+            self.error = ""
+            self._builder = None
+
+    def _build_in_background(self) -> None:
+        try:
+            self.refresh(force=True, wait=True)
+        except Exception as exc:  # noqa: BLE001 - a background task must not die loudly
+            log.warning("analytics: background build failed: %s", exc)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(POLL_S):
+            if self.ready:
+                with contextlib.suppress(Exception):
+                    self.refresh(wait=False)
+
+    def stop(self) -> None:
+        """Stop the background threads (tests, shutdown)."""
+        self._stop.set()
+        for thread in (self._poller, self._builder):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=30)
 
 
 # --- the engine per data folder ----------------------------------------------------------
 
 _ENGINES: dict[str, Engine] = {}
-_ENGINES_LOCK = threading.Lock()
+_ENGINES_LOCK = threading.RLock()
 
 
 def engine(store: Store) -> Engine:
@@ -321,12 +436,14 @@ def engine(store: Store) -> Engine:
 
 
 def close_all() -> None:
-    """Close every engine of this process (tests, shutdown)."""
+    """Stop and close every engine of this process (tests, shutdown)."""
     with _ENGINES_LOCK:
-        for eng in _ENGINES.values():
-            with contextlib.suppress(Exception):
-                eng.con.close()
+        engines = list(_ENGINES.values())
         _ENGINES.clear()
+    for eng in engines:
+        eng.stop()
+        with contextlib.suppress(Exception):
+            eng.con.close()
 
 
 def refresh(store: Store, *, force: bool = True) -> dict[str, Any]:
@@ -336,57 +453,42 @@ def refresh(store: Store, *, force: bool = True) -> dict[str, Any]:
     return dict(eng.stats)
 
 
+def status(store: Store, wait_s: float = 0.0) -> BuildStatus:
+    """Whether reports can read the copy now; when not, starts building it in the
+    engine's background thread (once per process), waits for it at most ``wait_s``
+    (a small database is built by then) and says how far it is. A page shows this
+    as a progress bar instead of waiting for a big build."""
+    eng = engine(store)
+    if not eng.ready and eng.lock.acquire(blocking=False):
+        try:  # a copy left by an earlier run is ready at once
+            eng.ready = eng._has_copy()
+        finally:
+            eng.lock.release()
+    if not eng.ready:
+        eng.start().join(wait_s)
+    return eng.status()
+
+
 def warm_up(store: Store) -> threading.Thread | None:
     """Build (or bring up to date) the copy in a background thread, so that the first
-    report of a freshly started app does not wait for a build of a big database.
-    Off when ``CLIENTPLUS_ANALYTICS_WARMUP=0``. Errors are logged: the first report
-    then builds the copy itself and shows any error to the user."""
+    report of a freshly started app does not wait for a build of a big database,
+    then keep it in step every :data:`POLL_S` s. Off when
+    ``CLIENTPLUS_ANALYTICS_WARMUP=0``. Errors are logged (and shown by
+    :func:`status`). Returns the build thread."""
     if os.environ.get("CLIENTPLUS_ANALYTICS_WARMUP", "1") == "0":
         return None
-
-    def run() -> None:
-        try:
-            engine(store).refresh(wait=True)
-        except Exception as exc:  # noqa: BLE001 - a background task must not die loudly
-            log.warning("analytics: warm-up failed: %s", exc)
-
-    thread = threading.Thread(target=run, name="clientplus-analytics-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def _reconcile(eng: Engine) -> None:
-    """Drop rows of the copy whose id no longer exists in SQLite (hard deletes)."""
-    conn = sync.sqlite_reader(eng.sqlite_path)
-    try:
-        conn.execute("BEGIN")
-        live = {name: pl.DataFrame({"id": [int(r[0]) for r in conn.execute(
-                    f"SELECT id FROM {TABLES[name][0]}")]}, schema={"id": pl.Int64})
-                for name in ("a_sales", "a_clients", "a_interactions", "a_payments")}
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    cur = eng.con.cursor()
-    try:
-        cur.execute("BEGIN TRANSACTION")
-        for name, frame in live.items():
-            cur.register("_live", frame)
-            cur.execute(f"DELETE FROM {name} WHERE id NOT IN (SELECT id FROM _live)")
-            if name == "a_sales":
-                for child in SALE_CHILDREN:
-                    cur.execute(f"DELETE FROM {child} WHERE sale_id NOT IN (SELECT id FROM _live)")
-            cur.unregister("_live")
-        cur.execute("COMMIT")
-    finally:
-        cur.close()
+    return engine(store).start(poll=True)
 
 
 def _ensure(store: Store) -> Engine:
+    """The engine, with a copy to read: waits for a build (its own or the background
+    thread's) when there is no copy yet; otherwise refreshes unless another thread
+    is refreshing (then the last committed copy is read)."""
     eng = engine(store)
-    with contextlib.suppress(Exception):
-        eng.refresh(wait=not eng.checked_at)
-    if not eng.checked_at:  # a first build failed above: let the error surface
+    if not eng.ready:
         eng.refresh(force=True, wait=True)
+    else:
+        eng.refresh(wait=False)
     return eng
 
 
@@ -460,8 +562,10 @@ def snapshot(store: Store, actor: Actor) -> Iterator[Snapshot]:
     cur = eng.con.cursor()
     try:
         cur.execute("BEGIN TRANSACTION")
-        row = cur.execute("SELECT value FROM a_meta WHERE key = 'as_of'").fetchone()
-        yield Snapshot(cur, actor, str(row[0]) if row else "")
+        seq, when = eng.meta(cur, "seq"), eng.meta(cur, "as_of") or ""
+        if seq == str(eng.seq) and eng.as_of_now > when:  # checked since: still in step
+            when = eng.as_of_now
+        yield Snapshot(cur, actor, when)
         cur.execute("COMMIT")
     finally:
         cur.close()
@@ -477,6 +581,8 @@ def query(store: Store, actor: Actor, sql: str, params: Sequence[object] = ()) -
 def as_of(store: Store) -> str:
     """UTC ISO time of the SQLite snapshot the copy reflects ('' before the first build)."""
     eng = engine(store)
+    if eng.as_of_now:
+        return eng.as_of_now
     cur = eng.con.cursor()
     try:
         try:

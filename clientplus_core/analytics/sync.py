@@ -9,6 +9,7 @@ The building and refreshing themselves, with their locking and timing, are in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -70,14 +71,23 @@ def _polars_schema(table: str) -> dict[str, Any]:
 
 @dataclass
 class Changes:
-    """What changed in SQLite since the last refresh, ready to apply to the copy."""
+    """What changed in SQLite between two positions of its change log
+    (``analytics_changes``, see :mod:`clientplus_core.store.migrations.speed`), read
+    in one snapshot, ready to apply to the copy."""
 
-    sale_ids: list[int]
-    frames: dict[str, pl.DataFrame]  # rows to (re)insert per table
-    client_ids: list[int]
-    interaction_ids: list[int]
-    counts: dict[str, int]  # live row counts in SQLite, to detect hard deletes
-    ids: dict[str, list[int]] = field(default_factory=dict)  # all ids, when counts differ
+    head: int  # the last change-log entry this reflects
+    sale_ids: list[int] = field(default_factory=list)
+    client_ids: list[int] = field(default_factory=list)
+    interaction_ids: list[int] = field(default_factory=list)
+    small: list[str] = field(default_factory=list)  # reference tables to reload whole
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # rows to (re)insert
+    rebuild: bool = False  # a bulk load ran (or the log was trimmed past us): build anew
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to apply."""
+        return not (self.sale_ids or self.client_ids or self.interaction_ids or self.small
+                    or self.rebuild)
 
 
 def sqlite_reader(path: Path) -> sqlite3.Connection:
@@ -100,39 +110,61 @@ def cols(table: str) -> str:
     return ", ".join(f'"{c}"' for c in TABLES[table][1])
 
 
-def read_changes(conn: sqlite3.Connection, since: str) -> Changes:
-    """What changed since ``since``, read inside the caller's read transaction."""
-    def ids(sql: str, *args: object) -> set[int]:
-        return {int(r[0]) for r in conn.execute(sql, args)}
+def log_head(conn: sqlite3.Connection) -> int:
+    """The number of the last change-log entry ever written (0 for none): one row of
+    ``sqlite_sequence``, so checking "did anything change?" costs one tiny read."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'analytics_changes'"
+                       ).fetchone()
+    return int(row[0]) if row else 0
 
-    client_ids = ids("SELECT id FROM clients WHERE updated_at >= ?", since)
-    sale_ids = ids("SELECT id FROM sales WHERE updated_at >= ?", since)
-    sale_ids |= ids("SELECT sale_id FROM sale_payments WHERE created_at >= ? OR deleted_at >= ?",
-                    since, since)
-    sale_ids |= ids("SELECT sale_id FROM sale_status_log WHERE at >= ?", since)
-    if client_ids:
-        sale_ids |= ids("SELECT id FROM sales WHERE client_id IN (SELECT value FROM json_each(?))",
-                        json.dumps(sorted(client_ids)))
-    interaction_ids = ids("SELECT id FROM interactions WHERE updated_at >= ?", since)
-    frames: dict[str, pl.DataFrame] = {}
-    sid = json.dumps(sorted(sale_ids))
+
+# more entries than this since the last refresh: building anew is about as quick
+REBUILD_AFTER = 50_000
+
+
+def read_changes(conn: sqlite3.Connection, since: int) -> Changes:
+    """What the change log holds after entry ``since``, with the rows it names, read
+    inside the caller's read transaction (one snapshot)."""
+    head = log_head(conn)
+    ch = Changes(head)
+    if head <= since:
+        ch.rebuild = head < since  # the log went back: another database file
+        return ch
+    first = conn.execute("SELECT min(seq) FROM analytics_changes").fetchone()[0]
+    if first is None or int(first) > since + 1 or head - since > REBUILD_AFTER:
+        ch.rebuild = True  # trimmed past what we applied, or too much to apply
+        return ch
+    found: dict[str, set[int]] = {}
+    for kind, row_id in conn.execute("SELECT DISTINCT kind, row_id FROM analytics_changes"
+                                     " WHERE seq > ? AND seq <= ?", (since, head)):
+        found.setdefault(str(kind), set()).add(int(row_id))
+    if "rebuild" in found:
+        ch.rebuild = True
+        return ch
+    ch.sale_ids = sorted(found.get("sale", ()))
+    ch.client_ids = sorted(found.get("client", ()))
+    ch.interaction_ids = sorted(found.get("interaction", ()))
+    ch.small = [name for name in SMALL if name in found]
     in_ids = "IN (SELECT value FROM json_each(?))"
-    frames["a_sales"] = read_frame(conn, "a_sales",
-                                   f"SELECT {cols('a_sales')} FROM sales WHERE id {in_ids}", [sid])
-    for name in SALE_CHILDREN:
-        src = TABLES[name][0]
-        frames[name] = read_frame(conn, name,
-                                  f"SELECT {cols(name)} FROM {src} WHERE sale_id {in_ids}", [sid])
-    frames["a_clients"] = read_frame(conn, "a_clients", f"SELECT {cols('a_clients')} FROM clients"
-                                     f" WHERE id {in_ids}", [json.dumps(sorted(client_ids))])
-    frames["a_interactions"] = read_frame(
-        conn, "a_interactions", f"SELECT {cols('a_interactions')} FROM interactions"
-        f" WHERE id {in_ids}", [json.dumps(sorted(interaction_ids))])
-    for name in SMALL:
-        frames[name] = read_frame(conn, name, f"SELECT {cols(name)} FROM {TABLES[name][0]}", [])
-    counts = {name: int(conn.execute(f"SELECT count(*) FROM {TABLES[name][0]}").fetchone()[0])
-              for name in ("a_sales", "a_clients", "a_interactions", "a_payments")}
-    ch = Changes(sorted(sale_ids), frames, sorted(client_ids), sorted(interaction_ids), counts)
+    if ch.sale_ids:
+        sid = json.dumps(ch.sale_ids)
+        ch.frames["a_sales"] = read_frame(
+            conn, "a_sales", f"SELECT {cols('a_sales')} FROM sales WHERE id {in_ids}", [sid])
+        for name in SALE_CHILDREN:
+            src = TABLES[name][0]
+            ch.frames[name] = read_frame(
+                conn, name, f"SELECT {cols(name)} FROM {src} WHERE sale_id {in_ids}", [sid])
+    if ch.client_ids:
+        ch.frames["a_clients"] = read_frame(
+            conn, "a_clients", f"SELECT {cols('a_clients')} FROM clients WHERE id {in_ids}",
+            [json.dumps(ch.client_ids)])
+    if ch.interaction_ids:
+        ch.frames["a_interactions"] = read_frame(
+            conn, "a_interactions", f"SELECT {cols('a_interactions')} FROM interactions"
+            f" WHERE id {in_ids}", [json.dumps(ch.interaction_ids)])
+    for name in ch.small:
+        ch.frames[name] = read_frame(conn, name, f"SELECT {cols(name)} FROM {TABLES[name][0]}",
+                                     [])
     return ch
 
 
@@ -158,33 +190,42 @@ def add_derived(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def derive(cur: duckdb.DuckDBPyConnection, sale_ids: Sequence[int] | None) -> None:
-    """(Re)compute the derived columns for ``sale_ids`` (None: every sale)."""
+    """(Re)compute the derived columns for ``sale_ids`` (None: every sale). For a few
+    sales every scan below is filtered to their ids first (the log's rows of those
+    sales, not the whole log), so the cost follows the size of the change."""
     if sale_ids is not None:
+        if not sale_ids:
+            return
         cur.register("_derive_ids", pl.DataFrame({"id": list(sale_ids)}, schema={"id": pl.Int64}))
-    only = "" if sale_ids is None else " AND s.id IN (SELECT id FROM _derive_ids)"
+    only = "" if sale_ids is None else " WHERE id IN (SELECT id FROM _derive_ids)"
+    only_log = "" if sale_ids is None else " WHERE sale_id IN (SELECT id FROM _derive_ids)"
     try:
-        cur.execute(f"""UPDATE a_sales SET live = d.live, top_sort = d.top_sort,
-    invoiced_on = d.invoiced_on
-FROM (SELECT s.id,
+        derived = f"""SELECT s.id,
         (s.deleted_at IS NULL AND s.client_id NOT IN
             (SELECT id FROM a_clients WHERE deleted_at IS NOT NULL)) AS live,
         coalesce(max(t.sort) FILTER (WHERE t.is_lost = 0),
                  (SELECT min(sort) FROM a_statuses WHERE is_lost = 0)) AS top_sort,
         min(left(h."at", 10)) FILTER (WHERE t.is_invoiced = 1) AS invoiced_on
-      FROM a_sales s
-      LEFT JOIN (SELECT sale_id, to_status_id AS status_id, "at" FROM a_status_log
-                 UNION ALL SELECT id, status_id, NULL FROM a_sales) h ON h.sale_id = s.id
+      FROM (SELECT id, deleted_at, client_id FROM a_sales{only}) s
+      LEFT JOIN (SELECT sale_id, to_status_id AS status_id, "at" FROM a_status_log{only_log}
+                 UNION ALL SELECT id, status_id, NULL FROM a_sales{only}) h ON h.sale_id = s.id
       LEFT JOIN a_statuses t ON t.id = h.status_id
-      WHERE 1 = 1{only}
-      GROUP BY s.id, s.deleted_at, s.client_id) d
-WHERE a_sales.id = d.id""")
+      GROUP BY s.id, s.deleted_at, s.client_id"""
+        if sale_ids is not None:  # a few rows: compute them first, then update by id
+            cur.register("_derived", cur.execute(derived).pl())  # (4x faster than one
+            derived = "SELECT * FROM _derived"                     # UPDATE … FROM (query))
+        cur.execute(f"""UPDATE a_sales SET live = d.live, top_sort = d.top_sort,
+    invoiced_on = d.invoiced_on FROM ({derived}) d WHERE a_sales.id = d.id""")
         for name in SALE_CHILDREN:
             cur.execute(f"""UPDATE {name} SET live = s.live, client_id = s.client_id,
     client_owner_id = s.client_owner_id, owner_id = s.owner_id
-FROM a_sales s WHERE {name}.sale_id = s.id{only}""")
+FROM (SELECT id, live, client_id, client_owner_id, owner_id FROM a_sales{only}) s
+WHERE {name}.sale_id = s.id""")
     finally:
         if sale_ids is not None:
             cur.unregister("_derive_ids")
+            with contextlib.suppress(duckdb.Error):
+                cur.unregister("_derived")
 
 
 def statuses_sig(cur: duckdb.DuckDBPyConnection) -> str:
@@ -194,11 +235,16 @@ def statuses_sig(cur: duckdb.DuckDBPyConnection) -> str:
     return json.dumps(rows)
 
 
-def apply(cur: duckdb.DuckDBPyConnection, ch: Changes) -> None:
-    """Apply ``ch`` inside the caller's DuckDB transaction."""
-    cur.register("_sale_ids", pl.DataFrame({"id": ch.sale_ids}, schema={"id": pl.Int64}))
-    cur.register("_client_ids", pl.DataFrame({"id": ch.client_ids}, schema={"id": pl.Int64}))
-    cur.register("_int_ids", pl.DataFrame({"id": ch.interaction_ids}, schema={"id": pl.Int64}))
+def apply(cur: duckdb.DuckDBPyConnection, ch: Changes) -> list[int]:
+    """Apply ``ch`` inside the caller's DuckDB transaction: every changed sale,
+    client and interaction is replaced whole (or removed, when SQLite no longer
+    has it: hard deletes are logged too); changed reference tables are reloaded.
+    Returns the sales whose derived columns must be computed again (the changed
+    ones and those of changed clients, whose deletion hides their sales)."""
+    ids = {"_sale_ids": ch.sale_ids, "_client_ids": ch.client_ids,
+           "_int_ids": ch.interaction_ids}
+    for view, values in ids.items():
+        cur.register(view, pl.DataFrame({"id": values}, schema={"id": pl.Int64}))
     try:
         if ch.sale_ids:
             cur.execute("DELETE FROM a_sales WHERE id IN (SELECT id FROM _sale_ids)")
@@ -208,23 +254,22 @@ def apply(cur: duckdb.DuckDBPyConnection, ch: Changes) -> None:
             cur.execute("DELETE FROM a_clients WHERE id IN (SELECT id FROM _client_ids)")
         if ch.interaction_ids:
             cur.execute("DELETE FROM a_interactions WHERE id IN (SELECT id FROM _int_ids)")
-        for name in SMALL:
+        for name in ch.small:
             cur.execute(f"DELETE FROM {name}")
         for name, frame in ch.frames.items():
             if frame.height:
                 cur.register("_rows", frame)
                 cur.execute(f"INSERT INTO {name} ({cols(name)}) SELECT {cols(name)} FROM _rows")
                 cur.unregister("_rows")
+        derive_ids = set(ch.sale_ids)
+        if ch.client_ids:
+            derive_ids |= {int(r[0]) for r in cur.execute(
+                "SELECT id FROM a_sales WHERE client_id IN (SELECT id FROM _client_ids)"
+            ).fetchall()}
     finally:
-        for view in ("_sale_ids", "_client_ids", "_int_ids"):
+        for view in ids:
             cur.unregister(view)
-    # rows removed from SQLite altogether (not soft-deleted): reconcile by id
-    for name, n in ch.counts.items():
-        row = cur.execute(f"SELECT count(*) FROM {name}").fetchone()
-        if row is not None and int(row[0]) != n:
-            ch.ids[name] = []
-    if ch.ids:
-        log.info("analytics: row counts differ (%s), reconciling ids", sorted(ch.ids))
+    return sorted(derive_ids)
 
 
 def set_meta(cur: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:

@@ -21,6 +21,16 @@ def data(store):
     analytics.close_all()
 
 
+TAB_LABELS = ["Воронка", "Время на этапах", "Выручка", "Дебиторка", "Ожидаемые оплаты",
+              "Клиентская база", "Топ клиентов", "Без контакта"]
+
+
+def open_tab(at, label: str):
+    """Click a report tab (the tabs keep the open one's label in «rep.tabs»)."""
+    at.session_state["rep.tabs"] = label
+    return at.run()
+
+
 def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
@@ -41,7 +51,7 @@ def test_the_dashboard_shows_the_numbers_of_the_period(open_app, data):
 
 def test_the_head_picks_a_manager(open_app, data):
     at = open_app("pages/dashboard.py", **YEAR_2026)
-    at.selectbox(key="dash.manager").select(data["m2"].id).run()
+    at.selectbox(key="dash.manager.ru").select(data["m2"].id).run()
     assert metric(at, "Продаж открыто") == "2"
     assert metric(at, "Выручка (оплаты)") == "0,00 ₽"
 
@@ -50,7 +60,7 @@ def test_a_manager_sees_only_their_own(open_app, data):
     at = open_app("pages/dashboard.py", actor=data["m1"], **YEAR_2026)
     assert metric(at, "Продаж открыто") == "3"
     assert "Только ваши продажи и клиенты" in shown(at)
-    assert not [s for s in at.selectbox if s.key == "dash.manager"]
+    assert not [s for s in at.selectbox if s.key == "dash.manager.ru"]
 
 
 def test_the_reports_page_has_every_report_with_excel(open_app, data):
@@ -58,15 +68,17 @@ def test_the_reports_page_has_every_report_with_excel(open_app, data):
     assert not at.exception
     funnel = at.dataframe[0].value
     assert list(funnel["Дошли до статуса"]) == ["5", "4", "4", "3", "3", "3", "2", "1", "1"]
-    keys = {b.key for b in at.get("download_button")}
+    keys = set()
+    for tab in TAB_LABELS:  # only the open tab is drawn: open each in turn
+        keys |= {b.key for b in open_tab(at, tab).get("download_button")}
     assert {"rep.funnel.xlsx", "rep.revenue.xlsx", "rep.debtors.xlsx", "rep.forecast.xlsx",
             "rep.growth.xlsx", "rep.top.xlsx", "rep.nocontact.xlsx"} <= keys
 
 
 def test_revenue_by_product_on_invoices(open_app, data):
-    at = open_app("pages/reports.py", **YEAR_2026)
-    at.selectbox(key="rep.rev.by").select("product").run()
-    at.radio(key="rep.rev.basis").set_value("invoiced").run()
+    at = open_tab(open_app("pages/reports.py", **YEAR_2026), "Выручка")
+    at.selectbox(key="rep.rev.by.ru").select("product").run()
+    at.radio(key="rep.rev.basis.ru").set_value("invoiced").run()
     table = next(d.value for d in at.dataframe if "Группа" in d.value.columns)
     assert list(table["Группа"]) == ["Монтаж", "Кабель"]
     assert list(table["Выручка, ₽"]) == ["3 600,00", "2 400,00"]  # s1 600+400, s3 2000, s4 3000
@@ -74,7 +86,7 @@ def test_revenue_by_product_on_invoices(open_app, data):
 
 def test_the_funnel_narrows_to_a_product(open_app, data):
     at = open_app("pages/reports.py", **YEAR_2026)
-    at.selectbox(key="rep.product").select(2).run()  # «Кабель»: s1, s3, s5
+    at.selectbox(key="rep.product.ru").select(2).run()  # «Кабель»: s1, s3, s5
     funnel = at.dataframe[0].value
     assert list(funnel["Дошли до статуса"])[:2] == ["3", "2"]
 
