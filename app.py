@@ -41,6 +41,8 @@ PAGES = [
     (0, "pages/clients.py", "Клиенты", "Clients", "groups", "clients", None),
     (0, "pages/sales.py", "Продажи", "Sales", "point_of_sale", "sales", None),
     (0, "pages/tasks.py", "Задачи", "Tasks", "task_alt", "tasks", "task.read"),
+    (0, "pages/bank.py", "Банковская выписка", "Bank statement", "account_balance", "bank",
+     "sale.read"),
     (0, "pages/search.py", "Поиск", "Search", "search", "search", None),
     (1, "pages/dashboard.py", "Дашборд", "Dashboard", "dashboard", "dashboard", "report.read"),
     (1, "pages/reports.py", "Отчёты", "Reports", "monitoring", "reports", "report.read"),

@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench.py --reuse    # keep the generated database if present
     .venv/bin/python bench/bench.py --only sales --reuse   # just the sales rows
     .venv/bin/python bench/bench.py --only analytics --reuse   # engine, funnel, debtors …
+    .venv/bin/python bench/bench.py --only freshness --reuse   # after a write, after idle
     .venv/bin/python bench/bench.py --only outreach --reuse    # address books, phone lists
     .venv/bin/python bench/bench.py --only pages --reuse   # pages in Chromium, 1/5/10 users
     .venv/bin/python bench/bench.py --only demo --reuse    # the demo commands, 3 samples each
@@ -632,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="reuse the generated data set")
     p.add_argument("--reps", type=int, default=3, help="repetitions of each read query")
     p.add_argument("--only", choices=["all", "clients", "sales", "analytics", "outreach",
-                                      "pages", "demo"],
+                                      "pages", "demo", "bank", "freshness"],
                    default="all",
                    help="measure only the client, sales, analytics, outreach, page or"
                         " demo-command rows")
@@ -664,6 +665,14 @@ def main(argv: list[str] | None = None) -> int:
         return report(rows, meta, data_dir, args, [])
     if args.only == "analytics":
         return analytics_report(store, admin, manager, meta, data_dir, args)
+    if args.only == "freshness":  # the freshness rows of the analytics table alone
+        import bench_analytics
+        import bench_freshness
+
+        fresh = bench_freshness.measure(store, admin)
+        print(bench_analytics.table(fresh))
+        print("\n".join(f"- {r['metric']}: {r['note']}" for r in fresh))
+        return 0
     if args.only == "outreach":
         import bench_outreach
 
@@ -673,6 +682,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "sales":
         with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
             rows += sales_rows(store, admin, manager, meta, Path(tmp), args.reps)
+        return report(rows, meta, data_dir, args, [])
+    if args.only == "bank":  # a 10,000-payment statement, on a copy of the data set
+        import bench_bank
+
+        with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
+            rows += bench_bank.rows(data_dir, Path(tmp), args.reps)
         return report(rows, meta, data_dir, args, [])
     note = ("reused: measured when generated " + meta["generated_at"]) if meta["reused"] else ""
     rows += step_rows(f"clientplus demo --clients {n_clients}", 120, meta["demo_seconds"],
@@ -708,6 +723,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
             rows += sales_rows(store, admin, manager, meta, Path(tmp), args.reps)
             rows += bench_outreach.rows(store, admin, manager, Path(tmp))
+        import bench_bank
+
+        with tempfile.TemporaryDirectory(prefix="clientplus-bench-") as tmp:
+            rows += bench_bank.rows(data_dir, Path(tmp), args.reps)
     report(rows, meta, data_dir, args, queries)
     if args.only == "all":  # the analytics rows have two references each: their own table
         print(flush=True)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from clientplus_cli import (
     backup,
+    bank,
     clients,
     data,
     lookup,
@@ -33,7 +34,7 @@ from clientplus_core.base.errors import UserError, ValidationError
 # ``export``, so it comes after them, and ``reports`` creates ``report`` before
 # ``segments`` adds to it.
 GROUPS = (data, clients, backup, team, lookup, sales, reports, segments, tasks, outreach,
-          mailing)
+          mailing, bank)
 
 
 def build_parser() -> argparse.ArgumentParser:

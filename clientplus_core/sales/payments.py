@@ -4,7 +4,7 @@ overdue columns kept on the sale."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -130,28 +130,43 @@ def add_payment(store: Store, actor: Actor, sale_id: int, amount: object, date: 
         apply_suggestion = bool(settings.get(store, "sale_auto_status"))
     with store.write() as conn:
         row = visible(conn, actor, sale_id)
-        st = statuses.by_id(conn).get(row["status_id"])
-        if st and st["is_lost"]:
-            raise ValidationError({"amount": "Продажа проиграна или отменена — оплату не принять"})
-        debt = row["total_kop"] - row["paid_kop"]
-        if kop > debt:
-            raise ValidationError({"amount": "Сумма: платёж "
-                                   f"{money.format_amount(money.from_kop(kop), ' ')} больше долга "
-                                   f"{money.format_amount(money.from_kop(max(debt, 0)), ' ')}"})
-        pid = _insert_payment(conn, actor, row, "fact", kop, day, document, note)
-        audit.record(conn, actor, "payment", "sale", sale_id, row["client_id"],
-                     f"{row['number']}: оплата {money.format_amount(money.from_kop(kop), ' ')}"
-                     f" от {day}", {"payment_id": pid, "amount": str(money.from_kop(kop)),
-                                    "date": day, "document": document})
-        fresh = conn.execute("SELECT * FROM sales WHERE id = ?", (sale_id,)).fetchone()
-        suggestion = suggest_status(conn, fresh)
-        changed = False
-        if suggestion and apply_suggestion:
-            apply_status(conn, actor, fresh, suggestion, "", "по оплате")
-            changed = True
+        pid, fresh, suggestion, changed = record_payment(conn, actor, row, kop, day, document,
+                                                         note, apply_suggestion)
         plans = payment_rows(conn, sale_id, "plan")
         return {"payment": _payment_row(conn, pid), "balance": balance(fresh, plans, today()),
                 "suggested_status": suggestion, "status_changed": changed}
+
+
+def record_payment(conn: sqlite3.Connection, actor: Actor, row: RowLike, kop: int, day: str,
+                   document: str = "", note: str = "", apply_suggestion: bool = False,
+                   source: Mapping[str, Any] | None = None, status_note: str = "по оплате"
+                   ) -> tuple[int, sqlite3.Row, dict[str, Any] | None, bool]:
+    """Record a payment received on the (visible) sale ``row`` inside the caller's
+    transaction: refused on a lost sale or above the debt; the audit row (with
+    ``source``, e.g. the bank statement it came from); the status the payments
+    suggest, applied when ``apply_suggestion`` (logged with ``status_note``).
+    Returns ``(payment id, the sale's fresh row, the suggested status, whether it was
+    applied)``."""
+    st = statuses.by_id(conn).get(row["status_id"])
+    if st and st["is_lost"]:
+        raise ValidationError({"amount": "Продажа проиграна или отменена — оплату не принять"})
+    debt = row["total_kop"] - row["paid_kop"]
+    if kop > debt:
+        raise ValidationError({"amount": "Сумма: платёж "
+                               f"{money.format_amount(money.from_kop(kop), ' ')} больше долга "
+                               f"{money.format_amount(money.from_kop(max(debt, 0)), ' ')}"})
+    pid = _insert_payment(conn, actor, row, "fact", kop, day, document, note)
+    audit.record(conn, actor, "payment", "sale", row["id"], row["client_id"],
+                 f"{row['number']}: оплата {money.format_amount(money.from_kop(kop), ' ')}"
+                 f" от {day}", {"payment_id": pid, "amount": str(money.from_kop(kop)),
+                                "date": day, "document": document, **(source or {})})
+    fresh = conn.execute("SELECT * FROM sales WHERE id = ?", (row["id"],)).fetchone()
+    suggestion = suggest_status(conn, fresh)
+    changed = False
+    if suggestion and apply_suggestion:
+        apply_status(conn, actor, fresh, suggestion, "", status_note)
+        changed = True
+    return pid, fresh, suggestion, changed
 
 
 def delete_payment(store: Store, actor: Actor, payment_id: int) -> None:

@@ -97,6 +97,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "task.read": frozenset(ROLES),
     "task.write": frozenset({"admin", "head", "manager"}),
     "settings.mail": frozenset({"admin"}),
+    # bank statements (issue 15): loading a statement and resolving its review list;
+    # what was matched is read through the sales' own scope ("sale.read")
+    "bank.import": frozenset({"admin", "head"}),
 }
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from clientplus_core.base.errors import UserError
+from clientplus_core.base.errors import UserError, ValidationError
 from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS
 from clientplus_core.records import settings
 from clientplus_core.sales import company, signatory
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
-from clientplus_ui.common import client_field_label
+from clientplus_ui.common import client_field_label, gender_choice
 from clientplus_ui.i18n import tr
 from clientplus_ui.requisites.widgets import TRIGGERS, LookupPanel
 from clientplus_ui.widgets import show_error
@@ -28,7 +29,8 @@ SECTIONS = (
     ("Руководитель и контакты", "Director and contacts",
      ("director_post", "director_name", "phone", "email", "website")),
     ("Подписи в документах", "Signatures in documents",
-     ("director_post_gen", "director_name_gen", "basis", "accountant_name")),
+     ("director_post_gen", "director_name_gen", "basis", "director_gender",
+      "accountant_name")),
 )
 _WIDE = {"full_name", "legal_address", "postal_address", "bank_name"}
 _LABELS = {"accountant_name": ("Главный бухгалтер", "Chief accountant")}
@@ -62,7 +64,9 @@ def company_form(store: Store, actor: Actor) -> None:
     panel.prepare()
     panel.render(store, actor)
     hints = signatory.automatic(stored) | {
-        "accountant_name": signatory.person_name(stored)}
+        "accountant_name": signatory.person_name(stored),
+        "director_gender": signatory.signatory_gender({**stored, "director_gender": ""})}
+    extra: list[tuple[int, dict[str, str]]] = []
     with st.form(FORM_KEY, enter_to_submit=False, border=False):
         values: dict[str, str] = {}
         for ru, en, names in SECTIONS:
@@ -83,18 +87,78 @@ def company_form(store: Store, actor: Actor) -> None:
             for name in names:
                 if name in TRIGGERS:
                     panel.button(name)
+            if ru == "Банк":
+                extra = _extra_accounts(stored.get("extra_accounts") or [], editable)
         saved = st.form_submit_button(tr("Сохранить", "Save"), type="primary",
                                       disabled=not editable, icon=":material/save:",
                                       key=f"{FORM_KEY}.save")
     if saved:
         try:
-            company.save(store, actor, values)
+            company.save(store, actor, {**values, "extra_accounts": [r for _, r in extra]})
+        except ValidationError as exc:
+            show_error(ValidationError(_extra_rows_named(exc.errors, [n for n, _ in extra])))
         except UserError as exc:
             show_error(exc)
         else:
             panel.forget()
+            st.session_state[EXTRA_GEN] = extra_gen() + 1  # the editor shows what was saved
             st.success(tr("Реквизиты сохранены.", "Requisites saved."))
     panel.run(store, actor, values)
+
+
+EXTRA_GEN = f"{FORM_KEY}.extra_gen"
+EXTRA_COLUMNS = {"account": ("Расчётный счёт", "Settlement account"), "bik": ("БИК", "BIK"),
+                 "bank_name": ("Банк", "Bank"),
+                 "corr_account": ("Корр. счёт", "Correspondent account")}
+
+
+def extra_gen() -> int:
+    return int(st.session_state.get(EXTRA_GEN, 0))
+
+
+def extra_accounts_key() -> str:
+    """The session-state key of the extra accounts editor (it changes after a save)."""
+    return f"{FORM_KEY}.extra_accounts.{extra_gen()}"
+
+
+def _extra_accounts(stored: list[dict[str, str]],
+                    editable: bool) -> list[tuple[int, dict[str, str]]]:
+    """The company's other settlement accounts (bank statements may come from them):
+    an editable table; returns ``(row number, account)`` for every row not left empty."""
+    st.markdown(tr("Дополнительные расчётные счета", "Additional settlement accounts"))
+    st.caption(tr("Другие счета компании, на которые приходят оплаты: платежи на них из"
+                  " банковской выписки тоже разносятся. В документы идёт основной счёт.",
+                  "Other accounts of the company payments arrive on: payments to them in a"
+                  " bank statement are recorded too. Documents show the main account."))
+    data = pd.DataFrame([{k: str(a.get(k) or "") for k in EXTRA_COLUMNS} for a in stored],
+                        columns=list(EXTRA_COLUMNS), dtype="object")
+    edited = st.data_editor(
+        data, key=extra_accounts_key(),
+        num_rows="dynamic", hide_index=True, width="stretch", disabled=not editable,
+        column_order=list(EXTRA_COLUMNS), column_config={
+            k: st.column_config.TextColumn(tr(*v), width="large" if k == "bank_name" else None)
+            for k, v in EXTRA_COLUMNS.items()})
+    rows = edited.to_dict("records")
+    out: list[tuple[int, dict[str, str]]] = []
+    for n, row in enumerate(rows, start=1):
+        cells = {k: "" if pd.isna(row.get(k)) else str(row.get(k)).strip()
+                 for k in EXTRA_COLUMNS}
+        if any(cells.values()):
+            out.append((n, cells))
+    return out
+
+
+def _extra_rows_named(errors: dict[str, str], rows: list[int]) -> dict[str, str]:
+    """The core numbers the extra accounts it was given; name the table's row instead."""
+    out: dict[str, str] = {}
+    for field, message in errors.items():
+        head, _, n = field.partition(".")
+        if head == "extra_accounts" and n.isdigit() and 0 < int(n) <= len(rows):
+            reason = message.split(": ", 1)[-1]
+            message = tr(f"Дополнительные счета, строка {rows[int(n) - 1]}: {reason}",
+                         f"Additional accounts, row {rows[int(n) - 1]}: {reason}")
+        out[field] = message
+    return out
 
 
 def _rows(names: tuple[str, ...]) -> list[list[str]]:
@@ -116,6 +180,9 @@ def _field(name: str, value: str, editable: bool, hint: str | None = None) -> st
                             index=list(kinds).index(value) if value in kinds else 0,
                             format_func=kinds.__getitem__, key=key,
                             disabled=not editable)
+    if name == "director_gender":
+        return gender_choice(client_field_label(name), value, hint or "m", key,
+                             disabled=not editable)
     label = tr(*_LABELS[name]) if name in _LABELS else client_field_label(name)
     return st.text_input(label, value=str(value or ""), key=key, disabled=not editable,
                          max_chars=company.OWN_FIELDS.get(name) or _max_len(name),

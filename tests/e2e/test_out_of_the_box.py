@@ -22,8 +22,8 @@ from .conftest import shot, wait_idle
 LONG = 30_000
 SBER_INN = "7707083893"
 # every page of the menu, by its address (app.py's url paths)
-PAGES = ("clients", "sales", "tasks", "search?q=Сбербанк", "dashboard", "reports", "segments",
-         "builder", "addressbooks", "mailings", "consent", "catalogue", "import",
+PAGES = ("clients", "sales", "tasks", "bank", "search?q=Сбербанк", "dashboard", "reports",
+         "segments", "builder", "addressbooks", "mailings", "consent", "catalogue", "import",
          "lookup_refresh", "settings", "users", "audit", "trash", "profile")
 LOCAL = {"127.0.0.1", "localhost"}
 

@@ -99,6 +99,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "mailing.manage": WRITE,
     "mailing.send": WRITE,
     "settings.mail": ADMIN,
+    "bank.import": HEAD,
 }
 
 
@@ -223,9 +224,30 @@ OPS: dict[str, Callable[[World, Actor, str], Any]] = {
         {"client_id": w.records[k], "contact_id": None, "email": f"{k}@romb.ru", "name": k,
          "sale_id": None}),
     "mailing.send": lambda w, a, k: _mailing_send(w, a, k),
+    "bank.import": lambda w, a, k: _bank_import(w, a, k),
     "settings.mail": lambda w, a, k: smtp.save_settings(w.store, a, {
         "host": "smtp.yandex.ru", "port": 465, "security": "ssl", "from_address": "a@b.ru"}),
 }
+
+
+def _bank_import(w: World, a: Actor, kind: str) -> Any:
+    """Load a statement paying ``kind``'s sale (the company's account set by the
+    administrator first)."""
+    import random
+    from datetime import date
+
+    from clientplus_core import bank
+    from clientplus_core.bank import generator
+
+    rng = random.Random(3)
+    own = generator.party(rng, "ООО «Мы»", "7702070139", "770201001", generator.BANKS[0])
+    company.save(w.store, w.actors["admin"], {"name": own.name, "inn": own.inn,
+                                              "bik": own.bik, "account": own.account})
+    number = sales.get(w.store, w.actors["admin"], w.sales[kind])["number"]
+    data = generator.render([own], [generator.Payment(
+        "1", date(2026, 11, 5), 1000, generator.party(rng, "ООО «Плательщик»"), own,
+        f"Оплата по заявке {number}")])
+    return bank.load(w.store, a, [("kl_to_1c.txt", data)])
 
 
 def _mailing_send(w: World, a: Actor, kind: str) -> bool:

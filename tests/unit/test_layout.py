@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("clientplus_core.outreach",),
     ("clientplus_core.organizer",),
     ("clientplus_core.requisites",),
+    ("clientplus_core.bank",),
     ("clientplus_core.maintenance",),
     ("clientplus_core.demo",),
     ("clientplus_cli", "clientplus_ui"),  # clientplus_ui: the frame (context, i18n, widgets)
@@ -42,7 +43,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("clientplus_ui.clients",),
     ("clientplus_ui.sales",),
     ("clientplus_ui.analytics", "clientplus_ui.outreach", "clientplus_ui.organizer",
-     "clientplus_ui.team", "clientplus_ui.settings"),
+     "clientplus_ui.team", "clientplus_ui.settings", "clientplus_ui.bank"),
     ("pages", "app", "serve"),
 ]
 RANK = {name: i for i, group in enumerate(LAYERS) for name in group}
