@@ -8,19 +8,26 @@ the same entry reads the same everywhere (Russian or English by the UI language)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import streamlit as st
 
 from clientplus_core.base import formats
 from clientplus_core.organizer.task_time import LABELS as TASK_LABELS
 from clientplus_core.records.validation import format_phone
+from clientplus_core.sales import statuses as sale_statuses
 from clientplus_core.sales.lines import LABELS as SALE_LABELS
+from clientplus_core.sales.lines import LABELS_EN as SALE_LABELS_EN
+from clientplus_core.store.db import Store
 from clientplus_core.team.access import role_label
 from clientplus_ui.common import (
     client_field_label,
     contact_field_label,
     human_size,
     kind_label,
+    md_escape,
     short,
 )
 from clientplus_ui.i18n import lang, tr
@@ -149,15 +156,35 @@ def _value(name: str, value: Any, owners: Mapping[int, str]) -> str:
         return tr("да", "yes") if value else tr("нет", "no")
     if name in ("total", "amount", "price"):
         return _rub(value)
+    if name == "discount_bp":  # hundredths of a per cent: 1250 -> «12,5 %»
+        bp = formats.to_decimal(value)
+        if bp is None:
+            return short(value, 50)
+        return formats.number(bp / 100, lang(), 2).rstrip("0").rstrip(",.") + " %"
     if name in ("date", "expected_close", "birthday"):
         return formats.day(value)
     if name in ("due_at", "remind_at"):
         return fmt_dt(value)
     if isinstance(value, dict):
         return short(", ".join(str(v) for v in value.values() if v not in (None, "")), 50)
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return tr(f"{len(value)} строк", f"{len(value)} lines")
+    if isinstance(value, list):
+        return _lines(len(value))
     return short(value, 50)
+
+
+def _lines(n: int) -> str:
+    """«1 строка», «3 строки», «5 строк» / «1 line», «3 lines»."""
+    if lang() == "en":
+        return f"{n} line" + ("" if n == 1 else "s")
+    tail = n % 100
+    word = ("строка" if n % 10 == 1 and tail != 11 else
+            "строки" if 2 <= n % 10 <= 4 and not 12 <= tail <= 14 else "строк")
+    return f"{n} {word}"
+
+
+# fields whose stored value is an internal id with no name at hand: the entry says only
+# that the field changed, never «Клиент: 12 → 15»
+_CHANGED_ONLY = {"client_id", "contact_id", "status_id", "catalogue_id"}
 
 
 def _field_label(entity: str) -> Callable[[str], str | None]:
@@ -167,7 +194,7 @@ def _field_label(entity: str) -> Callable[[str], str | None]:
         elif entity == "contact":
             text = contact_field_label(name)
         elif entity == "sale":
-            text = SALE_LABELS.get(name, "") if lang() == "ru" else name.replace("_", " ")
+            text = tr(SALE_LABELS.get(name, ""), SALE_LABELS_EN.get(name, ""))
         elif entity == "task":
             text = TASK_LABELS.get(name.replace("_at", "_date"), "")
         else:
@@ -185,10 +212,44 @@ def changes(entry: Mapping[str, Any], owners: Mapping[int, str]) -> list[str]:
     out: list[str] = []
     for name, pair in diff.items():
         title = label(str(name))
-        if title and isinstance(pair, (list, tuple)) and len(pair) == 2:
+        if title and str(name) in _CHANGED_ONLY:
+            out.append(title + tr(": изменено", ": changed"))
+        elif title and isinstance(pair, (list, tuple)) and len(pair) == 2:
             old, new = (_value(str(name), v, owners) for v in pair)
             out.append(f"{title}: {old} → {new}")
     return out
+
+
+def status_rows(store: Store) -> dict[int, dict[str, Any]]:
+    """Every sale status (switched-off ones too) by id, for :func:`sentence`."""
+    return {int(s["id"]): s for s in sale_statuses.list_statuses(store, True)}
+
+
+def _status_name(stored: str, status_id: object,
+                 statuses: Mapping[int, Mapping[str, Any]]) -> str:
+    """A status as the UI language names it: by its id when the entry has it, else by
+    the Russian (or English) label the entry was written with; the text as stored
+    when neither is known (a status renamed since)."""
+    row = statuses.get(status_id) if isinstance(status_id, int) else None
+    if row is None:
+        low = stored.strip().lower()
+        row = next((r for r in statuses.values() if low and low in (
+            str(r["label"]).lower(), str(r.get("label_en") or "").lower())), None)
+    if row is None:
+        return stored
+    return tr(str(row["label"]), str(row.get("label_en") or row["label"]))
+
+
+def _status_change(rest: str, diff: Mapping[str, Any],
+                   statuses: Mapping[int, Mapping[str, Any]]) -> str:
+    """«Предварительная заявка → Счёт выставлен» (stored in Russian) in the UI
+    language: «Preliminary request → Invoiced»."""
+    old, sep, new = rest.partition(" → ")
+    if not sep:
+        return rest
+    pair = diff.get("status_id")
+    ids = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+    return f"{_status_name(old, ids[0], statuses)} → {_status_name(new, ids[1], statuses)}"
 
 
 def _object(entity: str, verb: str) -> str:
@@ -199,13 +260,16 @@ def _object(entity: str, verb: str) -> str:
 VERBS_EN = {ru: en for ru, en in VERBS.values()}
 
 
-def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None) -> str:
-    """One audit entry (``action``, ``entity``, ``summary``, ``diff``) as a sentence."""
+def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None,
+             statuses: Mapping[int, Mapping[str, Any]] | None = None) -> str:
+    """One audit entry (``action``, ``entity``, ``summary``, ``diff``) as a sentence;
+    ``statuses`` (:func:`status_rows`) names a status change in the UI language."""
     owners = owners or {}
     action = str(entry.get("action") or "")
     entity = str(entry.get("entity") or "")
     summary = str(entry.get("summary") or "").strip()
-    diff = entry.get("diff") if isinstance(entry.get("diff"), dict) else {}
+    raw = entry.get("diff")
+    diff: dict[str, Any] = raw if isinstance(raw, dict) else {}
     number, rest = _number_and_rest(summary)
     on_sale = (tr(f" по продаже {number}", f" on sale {number}") if number else "")
     if action in ("payment", "payment_plan", "payment_delete"):
@@ -219,6 +283,7 @@ def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None) 
             text = tr(f"Удалён платёж {amount} от {day}", f"Payment of {amount} on {day} removed")
         return text + on_sale
     if action == "status":
+        rest = _status_change(rest, diff, statuses or {})
         text = tr(f"Статус продажи {number} изменён: {rest}",
                   f"Status of sale {number} changed: {rest}") if number else \
             tr(f"Изменён статус: {rest}", f"Status changed: {rest}")
@@ -255,6 +320,20 @@ def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None) 
         details = changes(entry, owners) if action == "update" else []
         return text + (": " + "; ".join(details) if details else "")
     return action_label(action) + (f": {summary}" if summary else "")
+
+
+def show(rows: Sequence[Mapping[str, object]]) -> None:
+    """History rows (column -> text) as a static table: «Что произошло» wraps and reads
+    in full (a data grid cuts a long sentence at its column's edge); past
+    ``SCROLL_AFTER`` rows it scrolls under a fixed header."""
+    st.table([{k: _NO_BREAK.sub("\u00a0", md_escape(v)) for k, v in r.items()} for r in rows],
+             hide_index=True, hide_header=False,
+             height=600 if len(rows) > SCROLL_AFTER else "content")
+
+
+SCROLL_AFTER = 15
+# a wrapped line never splits «10 800,00 ₽», «12,5 %» or a date from its time
+_NO_BREAK = re.compile(r"(?<=\d) (?=[\d%₽])")
 
 
 def object_label(entry: Mapping[str, Any], users: Mapping[int, str]) -> str:

@@ -31,6 +31,26 @@ def lkey(key: str) -> str:
     return f"{key}.{lang()}"
 
 
+def gender_choice(label: str, value: object, automatic: str, key: str,
+                  disabled: bool = False) -> str:
+    """The signatory's gender on a card: «авто (муж.)» — told from the name — or
+    «муж.» / «жен.» chosen; returns ``""`` / ``"m"`` / ``"f"`` (a translated select
+    box: its key changes with the language, see :func:`lkey`)."""
+    from clientplus_core.clients.fields import GENDERS
+
+    ru_auto, en_auto = GENDERS.get(automatic, GENDERS["m"])
+    names = {"": tr(f"авто ({ru_auto})", f"auto ({en_auto})")} | {
+        k: tr(*v) for k, v in GENDERS.items()}
+    options = list(names)
+    return str(st.selectbox(
+        label, options, index=options.index(value) if value in options else 0,
+        format_func=names.__getitem__, key=lkey(key), disabled=disabled,
+        help=tr("Для договора и акта: «действующего» или «действующей», «именуемый» или"
+                " «именуемая». «Авто» — по отчеству; выберите, если оно не подсказывает.",
+                "For contracts and acts («действующего» / «действующей»). Auto: told from"
+                " the patronymic; choose when it does not tell.")) or "")
+
+
 def kind_label(kind: str | None) -> str:
     """«Юр. лицо» / «ИП» / «Физ. лицо» for a stored kind code."""
     if not kind:

@@ -131,11 +131,24 @@ def _from_cookie(store: Store, idle: int) -> Actor | None:
     return live.actor
 
 
+def default_language(store: Store) -> None:
+    """A browser session that has not chosen a language (sign-in page included) starts
+    in the ``language`` setting's; a choice made later (the switch, or the one its
+    session cookie remembers) wins."""
+    from clientplus_ui.i18n import LANG_KEY
+
+    if LANG_KEY not in st.session_state:
+        chosen = settings.language(store)
+        st.session_state[LANG_KEY] = chosen
+        st.session_state[cookie.LANG_SAVED_KEY] = chosen
+
+
 def resolve_actor() -> Actor | None:
     """The signed-in actor, without rendering anything: applies idle expiry and
     deactivation, signs in by the browser's session cookie, and signs in the local
     administrator in single-user mode."""
     store = get_store()
+    default_language(store)
     idle = idle_minutes(store)
     actor = current_actor()
     if actor is not None:

@@ -17,8 +17,8 @@ from clientplus_core.store.db import Store
 from clientplus_core.team import auth, sessions
 from clientplus_core.team.access import Actor
 from clientplus_ui import cookie
-from clientplus_ui.i18n import tr
-from clientplus_ui.widgets import show_error
+from clientplus_ui.i18n import lang, tr
+from clientplus_ui.widgets import display_zone, show_error
 
 ACTOR_KEY = "auth.actor"
 LAST_SEEN_KEY = "auth.last_seen"
@@ -79,9 +79,13 @@ def login_form(store: Store) -> None:
         submitted = st.form_submit_button(tr("Войти", "Sign in"), type="primary")
     if submitted:
         try:
-            actor = auth.authenticate(store, login, password, client_source())
+            actor = auth.authenticate(store, login, password, client_source(),
+                                      tz=display_zone())
+        except auth.LockedOut as exc:  # until when, in local time and the UI language
+            st.error(auth.locked_message(exc.until, display_zone(), lang()))
+            return
         except UserError as exc:
-            st.error(str(exc))
+            st.error(tr(str(exc), auth.IN_ENGLISH.get(str(exc), str(exc))))
             return
         start_session(store, actor)
         st.rerun()

@@ -76,4 +76,5 @@ card_tabs([
     (tr("Файлы и ссылки", "Files and links"),
      lambda: card_files.render_for(store, actor, card_files.sale_target(store, actor, sid))),
     (tr("Статусы", "Statuses"), lambda: sales_status.log(store, card)),
+    (tr("История", "History"), lambda: sales_status.history(store, actor, card)),
 ], key="sale.tab")

@@ -12,6 +12,7 @@ from clientplus_ui import get_store, guard, tr
 from clientplus_ui.settings.backup import about_section, backups_section
 from clientplus_ui.settings.company import company_form, upload_limit_form
 from clientplus_ui.settings.custom_fields import section as custom_fields_section
+from clientplus_ui.settings.general import section as general_section
 from clientplus_ui.settings.mail import mail_section
 from clientplus_ui.settings.sales import statuses_section, templates_section
 
@@ -19,15 +20,18 @@ actor = guard()
 store = get_store()
 
 st.title(tr("Настройки", "Settings"))
-(company_tab, files_tab, statuses_tab, templates_tab, fields_tab, mail_tab, backup_tab,
- about_tab) = st.tabs([
-    tr("Моя компания", "My company"), tr("Файлы", "Files"),
+(company_tab, general_tab, files_tab, statuses_tab, templates_tab, fields_tab, mail_tab,
+ backup_tab, about_tab) = st.tabs([
+    tr("Моя компания", "My company"), tr("Язык и время", "Language and time"),
+    tr("Файлы", "Files"),
     tr("Статусы продаж", "Sale statuses"), tr("Шаблоны документов", "Document templates"),
     tr("Доп. поля", "Custom fields"), tr("Почта", "Mail"), tr("Резервные копии", "Backups"),
     tr("О программе", "About")])
 
 with company_tab:
     company_form(store, actor)
+with general_tab:
+    general_section(store, actor)
 with files_tab:
     upload_limit_form(store, actor)
 with statuses_tab:

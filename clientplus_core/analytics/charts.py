@@ -7,6 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from clientplus_core.base import formats
 from clientplus_core.base.formats import PLOTLY_SEPARATORS, RUB
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 360}
@@ -47,15 +48,28 @@ def localise(fig: go.Figure, lang: str = "ru", money_axis: str | None = None,
     return fig
 
 
+def _labels(df: pl.DataFrame, col: str, lang: str) -> list[str]:
+    """Category labels as a person reads them: a month key «2026-01» as «янв 2026»
+    (EN «Jan 2026»), nothing as «—», other values as text."""
+    return [formats.month(v, lang) if v not in (None, "") else formats.EMPTY
+            for v in df[col].to_list()] if col in df.columns else []
+
+
 def _floats(df: pl.DataFrame, col: str) -> list[float]:
     return [float(v or 0) for v in df[col].to_list()] if col in df.columns else []
 
 
 def funnel(df: pl.DataFrame, title: str | None = None, lang: str = "ru") -> go.Figure:
-    """The sales that reached each stage (``status``, ``reached_count``)."""
-    fig = go.Figure(go.Funnel(y=df["status"].to_list() if df.height else [],
-                              x=df["reached_count"].to_list() if df.height else [],
-                              textinfo="value+percent initial", name=_t("reached", lang)))
+    """The sales that reached each stage (``status``, ``reached_count``), each bar
+    with its count and its share of the first stage as the language writes them
+    («1 234», «33,3 %» / «1,234», «33.3%»; not plotly's own «33.3%» in Russian)."""
+    counts = df["reached_count"].to_list() if df.height else []
+    first = counts[0] if counts else 0
+    text = [f"{formats.number(n or 0, lang)}<br>"
+            + formats.percent((n or 0) * 100 / first if first else 0, lang) for n in counts]
+    fig = go.Figure(go.Funnel(y=df["status"].to_list() if df.height else [], x=counts,
+                              text=text, textinfo="text", name=_t("reached", lang),
+                              hovertemplate="%{y}<br>%{text}<extra></extra>"))
     fig.update_layout(title=_t("funnel", lang) if title is None else title, **_LAYOUT)
     return localise(fig, lang)
 
@@ -71,7 +85,7 @@ def bars(df: pl.DataFrame, x: str, y: str, title: str = "", horizontal: bool = F
     groups = ([(str(k[0]), g) for k, g in df.group_by([color], maintain_order=True)]
               if color and df.height else [("", df)])
     for name, g in groups:
-        xs, ys = [str(v) for v in g[x].to_list()], _floats(g, y)
+        xs, ys = _labels(g, x, lang), _floats(g, y)
         fig.add_bar(x=ys if horizontal else xs, y=xs if horizontal else ys, name=name,
                     orientation="h" if horizontal else "v")
     fig.update_layout(title=title, barmode="stack", showlegend=bool(color), **_LAYOUT)
@@ -94,7 +108,7 @@ def bars(df: pl.DataFrame, x: str, y: str, title: str = "", horizontal: bool = F
 def line(df: pl.DataFrame, x: str, y: str, title: str = "", x_title: str = "",
          y_title: str = "", lang: str = "ru") -> go.Figure:
     """A line of ``y`` over ``x`` (e.g. the running total of clients)."""
-    fig = go.Figure(go.Scatter(x=[str(v) for v in df[x].to_list()] if df.height else [],
+    fig = go.Figure(go.Scatter(x=_labels(df, x, lang) if df.height else [],
                                y=_floats(df, y), mode="lines+markers"))
     fig.update_layout(title=title, **_LAYOUT)
     fig.update_xaxes(type="category")

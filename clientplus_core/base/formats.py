@@ -71,6 +71,18 @@ def money(value: object, lang: str = "ru", *, sign: bool = True, whole: bool = F
     return f"{text} {RUB}" if sign else text
 
 
+def percent(value: object, lang: str = "ru", decimals: int = 1) -> str:
+    """A share in per cent (``33.333`` -> «33,3 %», EN «33.3%»): at most ``decimals``
+    after the point, no trailing zeros («100 %»); Russian puts a no-break space
+    before «%». ``""`` for nothing."""
+    text = number(value, lang, decimals)
+    if not text or to_decimal(value) is None:
+        return text
+    if decimals > 0:
+        text = text.rstrip("0").rstrip(SEPARATORS.get(lang, SEPARATORS["ru"])[1])
+    return f"{text}%" if lang == "en" else f"{text}\u00a0%"
+
+
 def short_money(value: object, lang: str = "ru") -> str:
     """A metric-sized amount: exact below a million, else «194,7 млн ₽» / «194.7 M ₽»."""
     d = to_decimal(value)
@@ -99,6 +111,29 @@ def day(value: object, lang: str = "ru") -> str:
         return text
 
 
+_MONTHS = {"ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя",
+                  "дек"),
+           "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                  "Dec")}
+
+
+def month(value: object, lang: str = "ru") -> str:
+    """A month key as a person reads it: ``2026-01`` -> «янв 2026» (EN «Jan 2026»); a
+    date or datetime gives its month. ``""`` for nothing; other text as it is."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime | date):
+        year, num = value.year, value.month
+    else:
+        text = str(value).strip()
+        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+            return text
+        year, num = int(text[:4]), int(text[5:])
+        if not 1 <= num <= 12:
+            return text
+    return f"{_MONTHS.get(lang, _MONTHS['ru'])[num - 1]} {year}"
+
+
 def zone(name: object) -> ZoneInfo:
     """The zone called ``name``; Moscow for nothing or a name the zone database
     does not know (showing a time must never fail)."""
@@ -106,6 +141,21 @@ def zone(name: object) -> ZoneInfo:
         return ZoneInfo(str(name or DEFAULT_ZONE))
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_ZONE)
+
+
+def zone_label(tz: ZoneInfo | str | None = None, lang: str = "ru",
+               at: datetime | None = None) -> str:
+    """How a person names the zone ``tz`` after a time: «МСК» / «Moscow time» for
+    Moscow, otherwise the offset from UTC at ``at`` (default now): «UTC+5»,
+    «UTC+5:30»."""
+    z = tz if isinstance(tz, ZoneInfo) else zone(tz)
+    if z.key == DEFAULT_ZONE:
+        return "МСК" if lang == "ru" else "Moscow time"
+    offset = (at or datetime.now(UTC)).astimezone(z).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
 
 
 def instant(value: object) -> datetime | None:

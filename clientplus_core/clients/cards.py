@@ -15,7 +15,7 @@ from clientplus_core.base.errors import (
 )
 from clientplus_core.base.textnorm import clean
 from clientplus_core.clients.duplicates import duplicate_warning, find_duplicates
-from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, spec
+from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, check_gender, spec
 from clientplus_core.records import custom_fields
 from clientplus_core.records.conflicts import conflict
 from clientplus_core.records.custom_fields import extra_conditions
@@ -122,6 +122,7 @@ def normalise(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) ->
         "postal_index": check_postal_index,
         "okved": check_okved,
         "website": check_url,
+        "director_gender": check_gender,
     }
     for name, fn in checks.items():
         if name in errors:

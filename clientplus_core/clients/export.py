@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients.cards import ClientFilter
-from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS
+from clientplus_core.clients.fields import CLIENT_FIELDS, CLIENT_KINDS, GENDERS
 from clientplus_core.records.validation import format_phone
 from clientplus_core.store.db import Store
 from clientplus_core.team import audit
@@ -366,6 +366,9 @@ def _columns(custom: Sequence[Any] = ()) -> list[tuple[str, Callable[[dict[str, 
         width = float(min(max(len(spec.ru) + 3, min(spec.max_len, 40) // 1.2), 50))
         if spec.name == "phone":
             cols.append((spec.ru, lambda c: _phone(c.get("phone")), 20))
+        elif spec.name == "director_gender":  # «муж.» / «жен.», as the import reads them
+            cols.append((spec.ru, lambda c: GENDERS.get(str(c.get("director_gender") or ""),
+                                                        ("",))[0], width))
         else:
             cols.append((spec.ru, _field_getter(spec.name), width))
     tags_label = next(s.ru for s in CLIENT_FIELDS if s.name == "tags")

@@ -56,6 +56,8 @@ CLIENT_FIELDS: tuple[FieldSpec, ...] = (
               ("в лице", "фио в родительном падеже")),
     FieldSpec("basis", "Действует на основании", "Acting on the basis of", 300,
               ("на основании", "основание полномочий")),
+    FieldSpec("director_gender", "Пол руководителя", "Director's gender", 10,
+              ("пол руководителя", "пол подписанта")),
     FieldSpec("phone", "Телефон", "Phone", 40, ("тел", "тел.", "телефон клиента", "phone number",
                                                 "telephone", "мобильный")),
     FieldSpec("email", "E-mail", "E-mail", 254, ("почта", "эл. почта", "электронная почта", "email",
@@ -66,6 +68,23 @@ CLIENT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("notes", "Примечания", "Notes", 20000, ("комментарий", "заметки", "примечание",
                                                      "comment", "comments", "note")),
 )
+
+# the signatory's gender as chosen on a card (empty: told from the name)
+GENDERS = {"m": ("муж.", "male"), "f": ("жен.", "female")}
+_GENDER_WORDS = {"m": "m", "м": "m", "муж": "m", "муж.": "m", "мужской": "m", "male": "m",
+                 "f": "f", "ж": "f", "жен": "f", "жен.": "f", "женский": "f", "female": "f"}
+
+
+def check_gender(value: str) -> str:
+    """``m`` / ``f`` / ``""`` from what a person or a spreadsheet writes («муж.», «Ж»,
+    «женский», «male»); ValueError for anything else."""
+    text = str(value or "").strip().lower()
+    if not text:
+        return ""
+    if text not in _GENDER_WORDS:
+        raise ValueError("укажите «муж.» или «жен.» (или оставьте пустым)")
+    return _GENDER_WORDS[text]
+
 
 CONTACT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "ФИО", "Name", 300, ("контактное лицо", "сотрудник", "contact", "full name")),

@@ -7,9 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clientplus_core.base import formats
+from clientplus_core.base.errors import ValidationError
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team.access import Actor, require
 
+LANGUAGES = ("ru", "en")
 DEFAULTS: dict[str, tuple[Any, str]] = {
     "upload_limit_mb": (200, "Largest file a user may attach, in megabytes."),
     "company": ({}, "Own company requisites (the seller in documents)."),
@@ -52,6 +54,12 @@ def put(store: Store, actor: Actor, key: str, value: Any) -> None:
     require(actor, "settings.write")
     if key not in DEFAULTS:
         raise KeyError(key)
+    if key == "language" and value not in LANGUAGES:
+        raise ValidationError({"language": "Язык интерфейса: ru или en"})
+    if key == "timezone" and (not isinstance(value, str) or not value.strip()
+                              or formats.zone(value).key != value.strip()):
+        raise ValidationError({"timezone": f"Часовой пояс: неизвестное имя «{value}»"
+                                           " (например, Europe/Moscow)"})
     with store.write() as conn:
         conn.execute("INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?,?,?,?)"
                      " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
@@ -64,6 +72,13 @@ def zone(store: Store) -> ZoneInfo:
     """The zone every time is shown in (setting ``timezone``; Moscow when the stored
     name is unknown, so showing a time never fails)."""
     return formats.zone(get(store, "timezone"))
+
+
+def language(store: Store) -> str:
+    """The interface language of a browser that has not chosen one (setting
+    ``language``): ``"ru"`` or ``"en"``; Russian for anything else."""
+    value = get(store, "language")
+    return value if value in LANGUAGES else "ru"
 
 
 def upload_limit_bytes(store: Store) -> int:

@@ -23,6 +23,7 @@ Public API (what the pages and the CLI call)::
     delete_payment(store, actor, payment_id) -> None
     add_contact_event(store, actor, data) -> dict     # data: sale_id or client_id, ...
     contact_history(store, actor, client_id=None, sale_id=None) -> list[dict]
+    change_history(store, actor, sale_id) -> list[dict]  # the sale's audit entries
     delete_contact_event(store, actor, event_id) -> None
     attach_file(store, actor, sale_id, name, data) -> dict
     list_files / add_link / list_links(store, actor, sale_id, ...)
@@ -89,6 +90,7 @@ from clientplus_core.sales.card import VAT_MODE_LABELS, find_id, get, get_card
 from clientplus_core.sales.common import parse_date, today
 from clientplus_core.sales.history import (
     add_contact_event,
+    change_history,
     contact_history,
     delete_contact_event,
 )
@@ -130,6 +132,7 @@ __all__ = [
     "add_planned_payment",
     "attach_file",
     "board",
+    "change_history",
     "contact_history",
     "create",
     "delete",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -104,6 +105,21 @@ def contact_history(store: Store, actor: Actor, client_id: int | None = None,
             raise ValidationError({"client_id": "Клиент: укажите клиента или продажу"})
         check_visible(conn, actor, client_id)
         return history_rows(conn, "i.client_id = ?", [client_id], limit)
+
+
+def change_history(store: Store, actor: Actor, sale_id: int,
+                   limit: int = 500) -> list[dict[str, Any]]:
+    """Every change of the sale (creation, fields, lines, statuses, payments, documents,
+    files), newest first: audit entries ``at``, ``actor_login``, ``action``,
+    ``entity``, ``entity_id``, ``summary``, ``diff`` (a dict)."""
+    require(actor, "sale.read")
+    with store.read() as conn:
+        visible(conn, actor, sale_id)
+        rows = conn.execute(
+            "SELECT at, actor_login, action, entity, entity_id, summary, diff FROM audit_log"
+            " WHERE entity = 'sale' AND entity_id = ? ORDER BY id DESC LIMIT ?",
+            (sale_id, int(limit))).fetchall()
+    return [dict(r) | {"diff": json.loads(r["diff"] or "{}")} for r in rows]
 
 
 def delete_contact_event(store: Store, actor: Actor, event_id: int) -> None:

@@ -25,7 +25,15 @@ LABELS = {"client_id": "Клиент", "contact_id": "Контактное ли�
           "date": "Дата", "title": "Название", "source": "Источник",
           "expected_close": "Ожидаемая дата закрытия", "vat_mode": "НДС", "discount": "Скидка",
           "notes": "Примечания", "number": "Номер", "prefix": "Префикс номера",
-          "lines": "Спецификация"}
+          "lines": "Спецификация", "discount_bp": "Скидка", "total": "Сумма",
+          "status_id": "Статус", "lost_reason": "Причина проигрыша", "extra": "Доп. поля"}
+# The same fields in English (the history in the English interface)
+LABELS_EN = {"client_id": "Client", "contact_id": "Contact person", "owner_id": "Owner",
+             "date": "Date", "title": "Title", "source": "Source",
+             "expected_close": "Expected close date", "vat_mode": "VAT", "discount": "Discount",
+             "notes": "Notes", "number": "Number", "prefix": "Number prefix",
+             "lines": "Specification", "discount_bp": "Discount", "total": "Total",
+             "status_id": "Status", "lost_reason": "Reason lost", "extra": "Custom fields"}
 LINE_LABELS = {"name": "Наименование", "qty": "Количество", "price": "Цена",
                "discount": "Скидка", "vat_code": "НДС", "unit": "Ед.", "sku": "Артикул",
                "catalogue_id": "Позиция каталога", "amount": "Сумма"}

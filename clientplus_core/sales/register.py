@@ -310,7 +310,8 @@ def _ids(conn: sqlite3.Connection, arms: list[_Arm], col: str,
 
 _LIST_COLUMNS = (
     "s.id, s.number, s.date, s.client_id, c.name AS client_name, s.contact_id, s.title,"
-    " s.status_id, st.label AS status_label, st.code AS status_code, st.is_closed, st.is_lost,"
+    " s.status_id, st.label AS status_label, st.label_en AS status_label_en,"
+    " st.code AS status_code, st.is_closed, st.is_lost,"
     " s.owner_id, u.full_name AS owner_name, s.expected_close, s.source, s.vat_mode,"
     " s.subtotal_kop, s.vat_kop, s.total_kop, s.paid_kop, s.overdue_from, s.updated_at,"
     " s.version, s.extra")

@@ -9,7 +9,9 @@ the first noun of the post go into the genitive, the rest is kept («Дирек�
 развитию» → «Директора по развитию»; «И.о. генерального директора» stays as it is).
 Both are right for ordinary Russian names and posts; where they are not, the card
 (or the company settings) has ``director_name_gen`` / ``director_post_gen`` fields
-whose text is used as it is.
+whose text is used as it is, and ``director_gender`` («муж.» / «жен.») for a name
+whose gender the patronymic does not tell (a foreign name, initials only): it decides
+«действующего» / «действующей», «именуемый» / «именуемая» and the declension.
 
 The basis, when the ``basis`` field is empty: «Устава» for a legal entity; for an
 individual entrepreneur «записи в ЕГРИП ОГРНИП …» (the state registration record:
@@ -27,7 +29,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-__all__ = ["automatic", "decline_name", "decline_post", "gender", "party_words", "person_name"]
+__all__ = ["automatic", "decline_name", "decline_post", "gender", "party_words", "person_name",
+           "signatory_gender"]
 
 _IP_PREFIX = re.compile(r"^\s*(ИП|И\.П\.|индивидуальный\s+предприниматель)\s+", re.IGNORECASE)
 _PATRONYMIC = ("вич", "вна", "чна", "оглы", "кызы", "улы")
@@ -112,9 +115,10 @@ def gender(full: str) -> str:
     return "m"
 
 
-def decline_name(full: str) -> str:
+def decline_name(full: str, sex: str = "") -> str:
     """A person's full name in the genitive («Иванов Иван Иванович» → «Иванова Ивана
-    Ивановича»); initials are kept («Иванов И. И.» → «Иванова И. И.»)."""
+    Ивановича»); initials are kept («Иванов И. И.» → «Иванова И. И.»). ``sex``
+    (``"m"`` / ``"f"``, as chosen on the card) overrides the gender told by the name."""
     full = " ".join(str(full or "").split())
     surname, first, middle = _split_fio(full)
     if not surname:
@@ -123,7 +127,8 @@ def decline_name(full: str) -> str:
         from pytrovich.enums import Case, Gender, NamePart
 
         maker = _petrovich()[0]
-        g = Gender.FEMALE if gender(full) == "f" else Gender.MALE
+        g = Gender.FEMALE if (sex if sex in ("m", "f") else gender(full)) == "f" \
+            else Gender.MALE
         out: dict[str, str] = {}
         for key, part, value in (("s", NamePart.LASTNAME, surname),
                                  ("f", NamePart.FIRSTNAME, first),
@@ -202,23 +207,42 @@ ACTING_NOM = {"m": "действующий", "f": "действующая"}
 ACTING_ORG = {"neut": "действующее", "masc": "действующий", "femn": "действующая"}
 
 
+# the «Пол» custom field of a person client (clientplus_core.records.custom_fields)
+_PERSON_GENDER = {"Мужской": "m", "Женский": "f"}
+
+
+def signatory_gender(party: Mapping[str, Any]) -> str:
+    """``"m"`` / ``"f"``: as chosen on the card (``director_gender``), else a person
+    client's «Пол» field, else told from the signatory's name (:func:`gender`)."""
+    chosen = str(party.get("director_gender") or "")
+    if chosen in ("m", "f"):
+        return chosen
+    extra = party.get("extra")
+    if party.get("kind") == "person" and isinstance(extra, Mapping) \
+            and extra.get("gender") in _PERSON_GENDER:
+        return _PERSON_GENDER[str(extra["gender"])]
+    fio = person_name(party)
+    return gender(fio) if fio else "m"
+
+
 def party_words(party: Mapping[str, Any]) -> dict[str, str]:
     """The contract's words for a party (a client row or the company settings):
 
     ``party`` («Общество … «Продавец»», «Индивидуальный предприниматель Петров Пётр
     Петрович», or a person's name), ``named`` («именуемое» …), ``director_post_gen``,
     ``director_name_gen`` (the override fields when filled), ``basis`` («Устава» …),
-    ``acting`` («действующего» / «действующей» / «действующий» / «действующая») and
+    ``acting`` («действующего» / «действующей» / «действующий» / «действующая»: the
+    gender chosen on the card (``director_gender``) or told from the name) and
     ``signatory`` («в лице Генерального директора Иванова Ивана Ивановича, действующего
     на основании Устава»; «действующий на основании записи в ЕГРИП ОГРНИП …» for an
     ИП; empty for a person).
     """
     kind = str(party.get("kind") or "legal")
     fio = person_name(party)
-    who = gender(fio) if fio else "m"
+    who = signatory_gender(party)
     post = str(party.get("director_post") or "").strip()
     post_gen = str(party.get("director_post_gen") or "").strip() or decline_post(post)
-    name_gen = str(party.get("director_name_gen") or "").strip() or decline_name(fio)
+    name_gen = str(party.get("director_name_gen") or "").strip() or decline_name(fio, who)
     basis = str(party.get("basis") or "").strip()
     ogrn = str(party.get("ogrn") or "").strip()
     if kind == "ip":

@@ -29,10 +29,12 @@ import functools
 import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from clientplus_core.base import formats
 from clientplus_core.base.errors import NotFound, UserError, ValidationError
 from clientplus_core.base.textnorm import clean
 from clientplus_core.store.db import Store, now_iso
@@ -45,8 +47,16 @@ LOGIN_MAX_FAILED = 20     # per login, all sources together
 LOCK_MINUTES = 15         # the sliding window, and so the longest a lock lasts
 LOCAL_SOURCE = "local"
 WRONG = "Неверный логин или пароль"
+DISABLED = "Учётная запись отключена — обратитесь к администратору"
+# the refusals in English (the sign-in page in the English interface)
+IN_ENGLISH = {WRONG: "Wrong login or password",
+              DISABLED: "This account is disabled — ask the administrator"}
 LOCKED = (f"Вход временно заблокирован: слишком много неудачных попыток. Попробуйте снова"
           f" через {LOCK_MINUTES} минут или обратитесь к администратору")
+LOCKED_UNTIL = ("Вход временно заблокирован до {until} ({zone}): слишком много неудачных"
+                " попыток. Попробуйте снова после этого времени или обратитесь к администратору",
+                "Sign-in is blocked until {until} ({zone}) after too many failed attempts."
+                " Try again after that time or ask the administrator")
 MIN_PASSWORD = 8
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -55,6 +65,27 @@ _hasher = PasswordHasher()
 
 class AuthError(UserError):
     """Wrong login or password, a locked or deactivated account."""
+
+
+class LockedOut(AuthError):
+    """Sign-in refused until ``until`` (an aware datetime) after too many failures."""
+
+    def __init__(self, until: datetime, tz: ZoneInfo | str | None = None,
+                 now: datetime | None = None):
+        self.until = until
+        super().__init__(locked_message(until, tz, "ru", now))
+
+
+def locked_message(until: datetime, tz: ZoneInfo | str | None = None, lang: str = "ru",
+                   now: datetime | None = None) -> str:
+    """«Вход временно заблокирован до 12:45 (МСК): …» in the zone ``tz`` (the
+    ``timezone`` setting), with the date when the lock ends on another day than ``now``."""
+    z = tz if isinstance(tz, ZoneInfo) else formats.zone(tz)
+    local = until.astimezone(z)
+    today = (now or datetime.now(UTC)).astimezone(z).date()
+    when = formats.clock(until, z) if local.date() == today else formats.moment(until, z)
+    text = LOCKED_UNTIL[1] if lang == "en" else LOCKED_UNTIL[0]
+    return text.format(until=when, zone=formats.zone_label(z, lang, until))
 
 
 def hash_password(password: str) -> str:
@@ -97,7 +128,7 @@ def _dummy_hash() -> str:
 
 
 def authenticate(store: Store, login: str, password: str, source: str | None = None,
-                 now: datetime | None = None) -> Actor:
+                 now: datetime | None = None, tz: ZoneInfo | str | None = None) -> Actor:
     """Check a login and password typed from ``source`` (the client's IP address;
     None or "" is ``local``); count failures and lock as the module docstring says.
 
@@ -105,7 +136,9 @@ def authenticate(store: Store, login: str, password: str, source: str | None = N
     outside the write transaction (it takes tens of milliseconds, and a stranger
     hammering the form must not hold up everyone's writes); the lock is checked
     again inside it, so attempts sent in parallel cannot slip past it. Failures are
-    committed (the failure row, the audit row) before the error is raised.
+    committed (the failure row, the audit row) before the error is raised. A lock
+    raises :class:`LockedOut`, which says until when in the zone ``tz`` (the
+    ``timezone`` setting; Moscow by default).
     """
     login = clean(login)[:100]
     source = clean(source)[:64] or LOCAL_SOURCE
@@ -118,11 +151,13 @@ def authenticate(store: Store, login: str, password: str, source: str | None = N
     # an unknown login is checked against a throwaway hash: same work, same answer
     right = not locked and _verify(stored or _dummy_hash(), password) and bool(stored)
     failure: str | None = None
+    until: datetime | None = None
     actor: Actor | None = None
     with store.write() as conn:
         if locked or (right and locked_until(conn, login, source, now) is not None):
             audit.record(conn, None, "sign_in_locked", "user", user_id, None,
                          f"{login[:60]} ({source})")
+            until = locked_until(conn, login, source, now)
             failure = LOCKED
         elif not right or row is None:
             conn.execute("DELETE FROM sign_in_failures WHERE at <= ?",
@@ -131,9 +166,10 @@ def authenticate(store: Store, login: str, password: str, source: str | None = N
                          (login, source, _ts(now)))
             audit.record(conn, None, "sign_in_failed", "user", user_id, None,
                          f"{login[:60]} ({source})")
-            failure = LOCKED if locked_until(conn, login, source, now) else WRONG
+            until = locked_until(conn, login, source, now)
+            failure = LOCKED if until else WRONG
         elif not row["is_active"]:
-            failure = "Учётная запись отключена — обратитесь к администратору"
+            failure = DISABLED
         else:
             conn.execute("DELETE FROM sign_in_failures WHERE login = ? AND source = ?",
                          (login, source))
@@ -142,6 +178,8 @@ def authenticate(store: Store, login: str, password: str, source: str | None = N
                              (hash_password(password), row["id"]))
             actor = Actor(row["id"], row["login"], row["role"], row["full_name"])
             audit.record(conn, actor, "sign_in", "user", row["id"], None, login)
+    if failure == LOCKED and until is not None:
+        raise LockedOut(until, tz, now)
     if failure or actor is None:
         raise AuthError(failure or WRONG)
     return actor

@@ -20,8 +20,9 @@ from clientplus_core.sales import debt
 from clientplus_core.store.db import Store
 from clientplus_core.team import users
 from clientplus_core.team.access import Actor
+from clientplus_ui.common import lkey
 from clientplus_ui.i18n import lang, tr
-from clientplus_ui.widgets import display_zone, show_error, xlsx_download
+from clientplus_ui.widgets import XLSX_MIME, display_zone, show_error
 
 
 def _param_date(name: str) -> date | None:
@@ -50,7 +51,8 @@ def period_filters(store: Store, actor: Actor, key: str) -> Period:
             labels = {0: tr("Все менеджеры", "All managers")} | {
                 int(u["id"]): str(u.get("full_name") or u["login"]) for u in people}
             manager_id = st.selectbox(tr("Менеджер", "Manager"), list(labels),
-                                      format_func=lambda i: labels[i], key=f"{key}.manager") or None
+                                      format_func=lambda i: labels[i],
+                                      key=lkey(f"{key}.manager")) or None
         else:
             st.caption(tr("Только ваши продажи и клиенты", "Only your sales and clients"))
     start, end = (rng if isinstance(rng, tuple) and len(rng) == 2 else (rng, rng)) \
@@ -71,11 +73,11 @@ def more_filters(store: Store, actor: Actor, key: str) -> tuple[int | None, list
             int(i["id"]): str(i["name"]) for i in catalogue.list_items(store, actor,
                                                                       active_only=False)}
         product = c1.selectbox(tr("Товар / услуга", "Product"), list(items),
-                               format_func=lambda i: items[i], key=f"{key}.product")
+                               format_func=lambda i: items[i], key=lkey(f"{key}.product"))
         names = [""] + [str(g["name"]) for g in segments.list_segments(store, actor)]
         seg = c2.selectbox(tr("Сегмент клиентов", "Client segment"), names,
                            format_func=lambda n: n or tr("Все клиенты", "All clients"),
-                           key=f"{key}.segment")
+                           key=lkey(f"{key}.segment"))
     ids = segments.client_ids(store, actor, seg) if seg else None
     return (product or None), ids
 
@@ -99,6 +101,8 @@ def plot(fig: go.Figure, key: str) -> None:
 
 
 _FORMATS = ("money", "percent", "int")
+DASHBOARD_DEBTORS = 20  # the dashboard's debtors table: the largest debts only
+FIRST_BUILD_WAIT_S = 1.0  # a first build this quick (a small CRM) shows no progress bar
 
 
 def cell(value: object, fmt: str | None) -> str:
@@ -113,6 +117,8 @@ def cell(value: object, fmt: str | None) -> str:
     if fmt == "percent":
         d = formats.to_decimal(value)
         return "—" if d is None else formats.number(d * 100, lang(), 1) + " %"
+    if isinstance(value, str) and len(value) == 7:
+        return formats.month(value, lang())  # «янв 2026» for a month key «2026-01»
     if isinstance(value, date) or (isinstance(value, str) and len(value) == 10):
         return formats.day(value, lang())  # «06.12.2026»; other text stays as it is
     d = formats.to_decimal(value) if isinstance(value, float | Decimal) else None
@@ -137,14 +143,39 @@ def readable(df: pl.DataFrame) -> list[dict[str, str]]:
             for row in df.iter_rows(named=True)]
 
 
+def excel_button(name: str, df: pl.DataFrame, key: str) -> None:
+    """«Скачать Excel»: the workbook is built only when the button is pressed (the
+    browser asks for it; Streamlit runs the builder then, off the page's run), so
+    a page shows at once however big the report."""
+    language = lang()
+    st.download_button(tr("Скачать Excel", "Download Excel"),
+                       lambda: reports.to_xlsx(name, df, language), file_name=f"{name}.xlsx",
+                       mime=XLSX_MIME, key=f"{key}.xlsx", icon=":material/download:",
+                       on_click="ignore")
+
+
+def status_names(store: Store, df: pl.DataFrame) -> pl.DataFrame:
+    """A report's statuses (``code`` + ``status`` columns) named in the UI language:
+    the status's English label in English, when it has one."""
+    if lang() != "en" or not {"code", "status"} <= set(df.columns) or not df.height:
+        return df
+    from clientplus_core.sales import statuses
+    from clientplus_ui.sales.common import status_label
+
+    names = {str(s["code"]): status_label(s) for s in statuses.list_statuses(store, True)}
+    return df.with_columns(pl.Series("status", [names.get(str(c), str(n)) for c, n in
+                                                zip(df["code"], df["status"], strict=True)]))
+
+
 def report_block(store: Store, actor: Actor, name: str, p: Period,
                  chart: Callable[[pl.DataFrame], go.Figure] | None, key: str,
-                 **options: Any) -> pl.DataFrame | None:
-    """Run report ``name`` (with a spinner), then its chart, its table and an Excel
-    download beside it. Returns the frame (None on error)."""
+                 top: int | None = None, **options: Any) -> pl.DataFrame | None:
+    """Run report ``name`` (with a spinner), then its chart, its table (only the
+    first ``top`` rows when given, with how many there are) and an Excel download
+    built on click. Returns the frame (None on error)."""
     try:
         with st.spinner(tr("Считаем…", "Computing…")):
-            df = reports.run(store, actor, name, p, **options)
+            df = status_names(store, reports.run(store, actor, name, p, **options))
     except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
         show_error(exc)
         return None
@@ -155,13 +186,16 @@ def report_block(store: Store, actor: Actor, name: str, p: Period,
         st.info(tr("Нет данных за выбранный период", "No data for the chosen period"))
     else:
         spec = [c for c in reports.COLUMNS[name] if c[0] in df.columns]
+        rows = df if top is None else df.head(top)
         shown = [{h: cell(r[c], f) for (c, _, f), h in zip(spec, headers, strict=True)}
-                 for r in df.select([c for c, _, _ in spec]).iter_rows(named=True)]
+                 for r in rows.select([c for c, _, _ in spec]).iter_rows(named=True)]
         config = {h: st.column_config.TextColumn(alignment="right")
                   for (_, _, f), h in zip(spec, headers, strict=True) if f in _FORMATS}
         st.dataframe(shown, hide_index=True, column_config=config, key=f"{key}.table")
-    xlsx_download(tr("Скачать Excel", "Download Excel"), reports.to_xlsx(name, df, lang()),
-                  f"{name}.xlsx", key=f"{key}.xlsx")
+        if top is not None and df.height > top:
+            st.caption(tr(f"Показаны {top} первых строк из {formats.number(df.height, 'ru')}",
+                          f"The first {top} rows of {formats.number(df.height, 'en')}"))
+    excel_button(name, df, key)
     return df
 
 
@@ -216,9 +250,44 @@ def kpi_row(store: Store, actor: Actor, p: Period) -> None:
                                                + _money(k["overdue"])) if x))
 
 
+@st.fragment(run_every=1.0)
+def _build_progress(store: Store) -> None:
+    """The first build's progress, polled every second; the page fills in when done."""
+    status = analytics.status(store)
+    if status.ready:
+        st.rerun()
+    if status.error:
+        show_error(RuntimeError(status.error))
+        if st.button(tr("Попробовать снова", "Try again"), key="analytics.retry"):
+            analytics.engine(store).retry()
+            analytics.status(store)
+        return
+    share = formats.number(round(status.progress * 100), lang()) + " %"
+    st.progress(status.progress, text=tr(
+        f"Готовим отчёты: копируем данные для аналитики ({share})…",
+        f"Preparing reports: copying the data for analytics ({share})…"))
+
+
+def copy_ready(store: Store) -> bool:
+    """Whether reports can be read now. When the analytics copy is still being built
+    (a fresh start on a big database), shows the build's progress instead — the page
+    never waits for the whole build — and reruns the page when it is done."""
+    if analytics.status(store, wait_s=FIRST_BUILD_WAIT_S).ready:
+        return True
+    _build_progress(store)
+    return False
+
+
+def _open_debtors() -> None:
+    st.session_state["rep.tabs"] = tr("Дебиторка", "Receivables")
+
+
 def dashboard(store: Store, actor: Actor) -> None:
-    """The dashboard: filters, KPIs and four charts (each with its Excel)."""
+    """The dashboard: filters, KPIs and four charts (each with an Excel built on
+    click; the debtors' table shows the 20 largest and leads to the full report)."""
     p = period_filters(store, actor, "dash")
+    if not copy_ready(store):
+        return
     try:
         kpi_row(store, actor, p)
     except Exception as exc:  # noqa: BLE001
@@ -229,11 +298,14 @@ def dashboard(store: Store, actor: Actor) -> None:
     with left:
         st.subheader(tr("Выручка по месяцам", "Revenue by month"))
         report_block(store, actor, "revenue", p,
-                     lambda df: charts.bars(df, "key", "amount",
+                     lambda df: charts.bars(df, "key", "amount", lang=lang(),
                                             x_title=tr("Месяц", "Month"),
                                             y_title=_h("revenue", "amount")), "dash.revenue")
         st.subheader(tr("Дебиторка по срокам", "Receivables by age"))
-        report_block(store, actor, "debtors", p, _aging, "dash.debtors")
+        report_block(store, actor, "debtors", p, _aging, "dash.debtors", top=DASHBOARD_DEBTORS)
+        if st.button(tr("Все должники", "All debtors"), key="dash.debtors.all",
+                     icon=":material/arrow_forward:", on_click=_open_debtors):
+            st.switch_page("pages/reports.py")
     with right:
         st.subheader(tr("Воронка продаж", "Sales funnel"))
         report_block(store, actor, "funnel", p, _funnel, "dash.funnel")
@@ -245,7 +317,8 @@ def dashboard(store: Store, actor: Actor) -> None:
 
 
 REPORT_TABS: list[tuple[str, str, str]] = [
-    ("funnel", "Воронка", "Funnel"), ("revenue", "Выручка", "Revenue"),
+    ("funnel", "Воронка", "Funnel"), ("stage_times", "Время на этапах", "Time in stage"),
+    ("revenue", "Выручка", "Revenue"),
     ("debtors", "Дебиторка", "Receivables"), ("forecast", "Ожидаемые оплаты", "Forecast"),
     ("clients", "Клиентская база", "Client base"), ("top_clients", "Топ клиентов", "Top clients"),
     ("no_contact", "Без контакта", "No contact"),
@@ -255,61 +328,76 @@ REPORT_TABS: list[tuple[str, str, str]] = [
 def reports_page(store: Store, actor: Actor) -> None:
     """All reports in tabs; each: table + chart + Excel."""
     p = period_filters(store, actor, "rep")
+    if not copy_ready(store):
+        return
     caption = st.empty()
-    tabs = st.tabs([tr(ru, en) for _, ru, en in REPORT_TABS])
-    with tabs[0]:
-        report_block(store, actor, "funnel", p, _funnel, "rep.funnel")
-        st.subheader(tr("Проигранные по причинам", "Lost by reason"))
-        report_block(store, actor, "lost_reasons", p,
-                     lambda df: charts.bars(df, "reason", "count", horizontal=True,
-                                            x_title=_h("lost_reasons", "reason"),
-                                            y_title=_h("lost_reasons", "count")), "rep.lost")
-        st.subheader(tr("Время на этапах, дней", "Time in stage, days"))
-        report_block(store, actor, "stage_times", p,
-                     lambda df: charts.bars(df, "status", "avg_days",
-                                            x_title=_h("stage_times", "status"),
-                                            y_title=_h("stage_times", "avg_days")),
-                     "rep.stages")
-    with tabs[1]:
-        c1, c2 = st.columns(2)
-        by_labels = reports.REVENUE_BY_EN if lang() == "en" else reports.REVENUE_BY
-        bases = reports.BASES_EN if lang() == "en" else reports.BASES
-        by = c1.selectbox(tr("Группировка", "Group by"), list(reports.REVENUE_BY),
-                          format_func=by_labels.__getitem__, key="rep.rev.by")
-        basis = c2.radio(tr("База", "Basis"), list(reports.BASES), horizontal=True,
-                         format_func=bases.__getitem__, key="rep.rev.basis")
-        report_block(store, actor, "revenue", p,
-                     lambda df: charts.bars(df, "key", "amount", horizontal=by != "month",
-                                            x_title=by_labels[by],
-                                            y_title=_h("revenue", "amount")),
-                     "rep.revenue", by=by, basis=basis)
-    with tabs[2]:
-        report_block(store, actor, "debtors", p, _aging, "rep.debtors")
-    with tabs[3]:
-        weeks = st.number_input(tr("Недель вперёд", "Weeks ahead"), 1, 52, 8, key="rep.weeks")
-        report_block(store, actor, "forecast", p,
-                     lambda df: charts.bars(df, "week", "amount", x_title=_h("forecast", "week"),
-                                            y_title=_h("forecast", "amount")), "rep.forecast",
-                     weeks=int(weeks))
-    with tabs[4]:
-        report_block(store, actor, "growth", p,
-                     lambda df: charts.bars(df, "month", "new", color="source",
-                                            x_title=_h("growth", "month"),
-                                            y_title=_h("growth", "new"),
-                                            legend_title=_h("growth", "source")), "rep.growth")
-        report_block(store, actor, "sources", p,
-                     lambda df: charts.pie(df, "source", "clients",
-                                           legend_title=_h("sources", "source")),
-                     "rep.sources")
-    with tabs[5]:
-        report_block(store, actor, "top_clients", p,
-                     lambda df: charts.bars(df, "client", "amount", horizontal=True,
-                                            x_title=_h("top_clients", "client"),
-                                            y_title=_h("top_clients", "amount")),
-                     "rep.top")
-    with tabs[6]:
-        days = st.number_input(tr("Дней без контакта", "Days without contact"), 1, 3650, 30,
-                               key="rep.days")
-        report_block(store, actor, "no_contact", p, None, "rep.nocontact", days=int(days))
+    # stateful tabs: only the open one runs (its label is kept in «rep.tabs»)
+    tabs = st.tabs([tr(ru, en) for _, ru, en in REPORT_TABS], key="rep.tabs",
+                   on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            report_block(store, actor, "funnel", p, _funnel, "rep.funnel")
+            st.subheader(tr("Проигранные по причинам", "Lost by reason"))
+            report_block(store, actor, "lost_reasons", p,
+                         lambda df: charts.bars(df, "reason", "count", horizontal=True, lang=lang(),
+                                                x_title=_h("lost_reasons", "reason"),
+                                                y_title=_h("lost_reasons", "count")), "rep.lost")
+    if tabs[1].open:  # a window over the whole status log: its own tab, never computed
+        with tabs[1]:  # unless opened
+            st.subheader(tr("Время на этапах, дней", "Time in stage, days"))
+            report_block(store, actor, "stage_times", p,
+                         lambda df: charts.bars(df, "status", "avg_days", lang=lang(),
+                                                x_title=_h("stage_times", "status"),
+                                                y_title=_h("stage_times", "avg_days")),
+                         "rep.stages")
+    if tabs[2].open:
+        with tabs[2]:
+            c1, c2 = st.columns(2)
+            by_labels = reports.REVENUE_BY_EN if lang() == "en" else reports.REVENUE_BY
+            bases = reports.BASES_EN if lang() == "en" else reports.BASES
+            by = c1.selectbox(tr("Группировка", "Group by"), list(reports.REVENUE_BY),
+                              format_func=by_labels.__getitem__, key=lkey("rep.rev.by"))
+            basis = c2.radio(tr("База", "Basis"), list(reports.BASES), horizontal=True,
+                             format_func=bases.__getitem__, key=lkey("rep.rev.basis"))
+            report_block(store, actor, "revenue", p,
+                         lambda df: charts.bars(df, "key", "amount", horizontal=by != "month",
+                                                lang=lang(),
+                                                x_title=by_labels[by],
+                                                y_title=_h("revenue", "amount")),
+                         "rep.revenue", by=by, basis=basis)
+    if tabs[3].open:
+        with tabs[3]:
+            report_block(store, actor, "debtors", p, _aging, "rep.debtors")
+    if tabs[4].open:
+        with tabs[4]:
+            weeks = st.number_input(tr("Недель вперёд", "Weeks ahead"), 1, 52, 8, key="rep.weeks")
+            report_block(store, actor, "forecast", p,
+                         lambda df: charts.bars(df, "week", "amount", lang=lang(),
+                                                x_title=_h("forecast", "week"),
+                                                y_title=_h("forecast", "amount")), "rep.forecast",
+                         weeks=int(weeks))
+    if tabs[5].open:
+        with tabs[5]:
+            report_block(store, actor, "growth", p,
+                         lambda df: charts.bars(df, "month", "new", lang=lang(), color="source",
+                                                x_title=_h("growth", "month"),
+                                                y_title=_h("growth", "new"),
+                                                legend_title=_h("growth", "source")), "rep.growth")
+            report_block(store, actor, "sources", p,
+                         lambda df: charts.pie(df, "source", "clients",
+                                               legend_title=_h("sources", "source")),
+                         "rep.sources")
+    if tabs[6].open:
+        with tabs[6]:
+            report_block(store, actor, "top_clients", p,
+                         lambda df: charts.bars(df, "client", "amount", horizontal=True,
+                                                lang=lang(), x_title=_h("top_clients", "client"),
+                                                y_title=_h("top_clients", "amount")),
+                         "rep.top")
+    if tabs[7].open:
+        with tabs[7]:
+            days = st.number_input(tr("Дней без контакта", "Days without contact"), 1, 3650, 30,
+                                   key="rep.days")
+            report_block(store, actor, "no_contact", p, None, "rep.nocontact", days=int(days))
     with caption.container():
         as_of_caption(store)

@@ -21,9 +21,10 @@ def action_label(action: str, entity: str = "") -> str:
     return audit_text.action_label(action)
 
 
-def describe(entry: dict[str, Any], owners: dict[int, str]) -> str:
+def describe(entry: dict[str, Any], owners: dict[int, str],
+             statuses: dict[int, dict[str, Any]] | None = None) -> str:
     """The entry as a sentence: «Изменён клиент: Телефон: — → +7 …»."""
-    return audit_text.sentence(entry, owners)
+    return audit_text.sentence(entry, owners, statuses)
 
 
 def render(store: Store, actor: Actor, client_id: int) -> None:
@@ -37,10 +38,9 @@ def render(store: Store, actor: Actor, client_id: int) -> None:
         return
     owners = {u["id"]: u["full_name"] or u["login"] for u in users.list_users(store)}
     logins = {u["login"]: u["full_name"] or u["login"] for u in users.list_users(store)}
-    st.dataframe([{
+    names = audit_text.status_rows(store)
+    audit_text.show([{
         tr("Когда", "When"): fmt_dt(e["at"]),
         tr("Кто", "Who"): logins.get(e["actor_login"], tr("система", "system")),
-        tr("Что произошло", "What happened"): describe(e, owners),
-    } for e in entries], hide_index=True, width="stretch",
-        column_config={tr("Что произошло", "What happened"):
-                       st.column_config.TextColumn(width="large")})
+        tr("Что произошло", "What happened"): describe(e, owners, names),
+    } for e in entries])

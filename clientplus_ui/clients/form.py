@@ -22,6 +22,7 @@ from clientplus_ui.common import (
     confirm_action,
     conflict_notice,
     flash,
+    gender_choice,
     kind_label,
     lkey,
     md_escape,
@@ -44,7 +45,7 @@ LAYOUT: tuple[tuple[str, ...], ...] = (
     ("bik", "bank_name"),
     ("corr_account", "account"),
     ("director_post", "director_name"),
-    ("director_post_gen", "director_name_gen", "basis"),
+    ("director_post_gen", "director_name_gen", "basis", "director_gender"),
     ("phone", "email", "website"),
     ("source",),
 )
@@ -99,6 +100,13 @@ def _fields(store: Store, actor: Actor, snap: Snapshot, base: dict[str, Any],
     for row in LAYOUT:
         cols = st.columns(len(row))
         for col, name in zip(cols, row, strict=True):
+            if name == "director_gender":
+                with col:
+                    data[name] = gender_choice(client_field_label(name), base.get(name),
+                                               signatory.signatory_gender(
+                                                   {**base, "director_gender": ""}),
+                                               snap.key(name))
+                continue
             data[name] = col.text_input(client_field_label(name), value=_initial(base, name),
                                         key=snap.key(name), placeholder=automatic.get(name),
                                         help=tr(*_HELP[name]) if name in _HELP else None)

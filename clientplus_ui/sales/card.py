@@ -21,7 +21,7 @@ from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui import custom_inputs
 from clientplus_ui.common import Snapshot, confirm_action, conflict_notice, flash, lkey, md_escape
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 from clientplus_ui.sales.common import (
     SALE_FIELDS,
     VAT_MODES,
@@ -39,6 +39,7 @@ from clientplus_ui.sales.spec import (
     fill_from_catalogue,
     lines_from_rows,
     preview,
+    relocalise,
     rows_from_lines,
     totals_view,
 )
@@ -133,6 +134,10 @@ def render(store: Store, actor: Actor, card: dict[str, Any] | None,
     rows_key = snap.key("rows")
     if rows_key not in st.session_state:
         st.session_state[rows_key] = rows_from_lines(base.get("lines") or [], ch)
+        snap.put("rows.lang", lang())
+    elif snap.get("rows.lang", lang()) != lang():  # RU ⇄ EN: amounts as the language writes
+        st.session_state[rows_key] = relocalise(st.session_state[rows_key], snap.get("rows.lang"))
+        snap.put("rows.lang", lang())
     with st.form(snap.key("form"), border=False, enter_to_submit=False):
         data = _fields(store, actor, snap, base, client_id, writable)
         st.markdown("**" + tr("Спецификация", "Specification") + "**")

@@ -13,6 +13,7 @@ unit, price and VAT on «Пересчитать» (and on save the core does the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,12 +21,13 @@ from typing import Any
 import streamlit as st
 
 from clientplus_core import sales
+from clientplus_core.base import formats
 from clientplus_core.base.errors import UserError, ValidationError
 from clientplus_core.sales import catalogue, company, money
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 from clientplus_ui.common import Snapshot
-from clientplus_ui.i18n import tr
+from clientplus_ui.i18n import lang, tr
 from clientplus_ui.sales.common import qty_text, rub
 
 COLUMNS = ("item", "name", "qty", "unit", "price", "discount", "vat", "amount")
@@ -81,6 +83,33 @@ def rows_from_lines(lines: Sequence[Mapping[str, Any]], ch: Choices) -> list[dic
     } for ln in lines]
 
 
+# how English groups thousands: «12,000.00», «1,500» (a lone «349,90» is a decimal comma)
+_EN_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def plain(text: object, language: str) -> str:
+    """A number typed or shown in ``language`` as the core reads it: English
+    thousands commas dropped («12,000.00» -> «12000.00»); other text as it is."""
+    value = str(text or "").strip()
+    return value.replace(",", "") if language == "en" and _EN_GROUPED.fullmatch(value) \
+        else value
+
+
+def relocalise(rows: Sequence[Mapping[str, Any]], was: str) -> list[dict[str, Any]]:
+    """Rows shown in language ``was`` with their prices and amounts written as the
+    current language does (after the RU/EN switch); text that is no plain amount with
+    at most two decimals stays as typed, so the core still names what is wrong."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        for col in ("price", "amount"):
+            d = formats.to_decimal(plain(row.get(col), was))
+            if d is not None and d == round(d, 2):
+                row[col] = rub(d, sign=False)
+        out.append(row)
+    return out
+
+
 def _blank(row: Mapping[str, Any]) -> bool:
     return not any(str(row.get(c) or "").strip() for c in COLUMNS if c not in ("vat", "amount"))
 
@@ -96,10 +125,10 @@ def lines_from_rows(rows: Sequence[Mapping[str, Any]], ch: Choices) -> list[dict
         out.append({
             "catalogue_id": ch.item_id.get(row.get("item") or ""),
             "name": str(row.get("name") or "").strip(),
-            "qty": str(row.get("qty") or "").strip(),
+            "qty": plain(row.get("qty"), lang()),
             "unit": str(row.get("unit") or "").strip(),
-            "price": str(row.get("price") or "").strip(),
-            "discount": str(row.get("discount") or "").strip(),
+            "price": plain(row.get("price"), lang()),
+            "discount": plain(row.get("discount"), lang()),
             "vat_code": ch.rate_code.get(vat, vat),
         })
     return out

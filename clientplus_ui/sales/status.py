@@ -89,3 +89,28 @@ def log(store: Store, card: dict[str, Any]) -> None:
         tr("Кто", "Who"): r["actor_name"] or r["actor_login"] or "",
         tr("Комментарий", "Comment"): r["note"] or "",
     } for r in reversed(rows)], hide_index=True, width="stretch")
+
+
+def history(store: Store, actor: Actor, card: dict[str, Any]) -> None:
+    """Every change of the sale as sentences («Изменена продажа 2026-0001: Скидка:
+    — → 10 %»), newest first, in the ``timezone`` setting's time."""
+    from clientplus_core.team import users
+    from clientplus_ui import audit_text
+
+    try:
+        entries = sales.change_history(store, actor, int(card["id"]))
+    except UserError as exc:
+        show_error(exc)
+        return
+    if not entries:
+        st.info(tr("Истории пока нет.", "No history yet."))
+        return
+    people = users.list_users(store)
+    owners = {int(u["id"]): str(u["full_name"] or u["login"]) for u in people}
+    logins = {str(u["login"]): str(u["full_name"] or u["login"]) for u in people}
+    names = audit_text.status_rows(store)
+    audit_text.show([{
+        tr("Когда", "When"): fmt_dt(e["at"]),
+        tr("Кто", "Who"): logins.get(str(e["actor_login"]), tr("система", "system")),
+        tr("Что произошло", "What happened"): audit_text.sentence(e, owners, names),
+    } for e in entries])

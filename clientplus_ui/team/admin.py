@@ -125,13 +125,13 @@ def audit_view(store: Store, actor: Actor) -> None:
     logins = {u["id"]: u["login"] for u in people}
     headers = [tr("Когда", "When"), tr("Кто", "Who"), tr("Действие", "Action"),
                tr("Объект", "Object"), tr("Что произошло", "What happened")]
+    labels = audit_text.status_rows(store)
     table = [[fmt_dt(r["at"]), r["actor_login"] if r["actor_login"] != "system"
               else tr("система", "system"), action_label(r["action"]),
-              audit_text.object_label(r, logins), audit_text.sentence(r, names)]
+              audit_text.object_label(r, logins), audit_text.sentence(r, names, labels)]
              for r in rows]
     st.caption(tr(f"Записей: {len(rows)} (последние 1000)", f"Entries: {len(rows)} (last 1000)"))
-    st.dataframe([dict(zip(headers, row, strict=True)) for row in table], hide_index=True,
-                 width="stretch")
+    audit_text.show([dict(zip(headers, row, strict=True)) for row in table])
     if table:
         xlsx_download(tr("Скачать Excel", "Download Excel"), rows_to_xlsx(headers, table),
                       "audit.xlsx", "audit.xlsx")

@@ -84,16 +84,15 @@ def test_dashboard_register_and_history_read_in_russian_and_english(
     wait_idle(page, 60)
     main.get_by_role("tab", name="История").click()
     wait_idle(page, 40)
-    expect(main.get_by_test_id("stDataFrame").first).to_be_visible(timeout=LONG)
-    # the grid draws on a canvas; its accessible copy holds the cells' text
-    expect(main.get_by_test_id("stDataFrame").first.get_by_text(
-        "Добавлен платёж 12 000,00 ₽", exact=False).first).to_be_attached(timeout=LONG)
+    expect(main.get_by_test_id("stTable").first).to_be_visible(timeout=LONG)
+    expect(main.get_by_test_id("stTable").first.get_by_text(
+        "Добавлен платёж 12 000,00 ₽", exact=False).first).to_be_visible(timeout=LONG)
     shot(page, "t13-client-history-ru")
 
     _english(page)
     main.get_by_role("tab", name="History").click()
     wait_idle(page, 40)
-    expect(main.get_by_test_id("stDataFrame").first).to_be_visible(timeout=LONG)
+    expect(main.get_by_test_id("stTable").first).to_be_visible(timeout=LONG)
     shot(page, "t13-client-history-en")
 
     page.goto(f"{srv.url}/sales")

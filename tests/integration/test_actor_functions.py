@@ -30,6 +30,7 @@ import inspect
 import io
 import json
 import pkgutil
+import random
 import shutil
 import typing
 from collections.abc import Callable
@@ -46,6 +47,9 @@ import clientplus_core
 from clientplus_core import sales
 from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics import report_builder, reports, segments
+from clientplus_core.bank import generator as bank_gen
+from clientplus_core.bank import imports as bank_imports
+from clientplus_core.bank import review as bank_review
 from clientplus_core.base.errors import AccessDenied, NotFound, ValidationError
 from clientplus_core.clients import cards as clients
 from clientplus_core.clients import (
@@ -541,6 +545,21 @@ RECIPES: dict[str, Recipe] = {
     "outreach.sending.unsubscribe": W(lambda o, a: sending.unsubscribe(o.store, _token(o), a)),
     "outreach.smtp.save_settings": W(lambda o, a: smtp.save_settings(o.store, a, {
         "host": "smtp.yandex.ru", "port": 465, "security": "ssl", "from_address": "a@b.ru"})),
+    # bank statements: loading and review are the head's and the administrator's
+    "bank.imports.load": W(lambda o, a: bank_imports.load(o.store, a, [
+        ("kl_to_1c.txt", _statement(o, "Оплата"))])),
+    "bank.review.list_statements": W(lambda o, a: bank_review.list_statements(o.store, a)),
+    "bank.review.review_items": W(lambda o, a: bank_review.review_items(o.store, a)),
+    "bank.review.list_payments": S(lambda o, a: o["client"] in {
+        p["client_id"] for p in bank_review.list_payments(o.store, a, state="matched")}
+        if _bank_paid(o) else "not loaded"),
+    "bank.review.confirm": W(lambda o, a: bank_review.confirm(o.store, a, _waiting(o),
+                                                              o["sale"])),
+    "bank.review.split": W(lambda o, a: bank_review.split(o.store, a, _waiting(o),
+                                                          [(o["sale"], 10)])),
+    "bank.review.dismiss": W(lambda o, a: bank_review.dismiss(o.store, a, _waiting(o))),
+    "bank.review.create_client": W(lambda o, a: bank_review.create_client(
+        o.store, a, _waiting(o), lookup_client=_OfflineDadata())),
     # records
     "records.custom_fields.define": W(lambda o, a: custom_fields.define(o.store, a, {
         "entity": "client", "key": "code", "label_ru": "Код", "type": "text"})),
@@ -599,6 +618,8 @@ RECIPES: dict[str, Recipe] = {
         o.store, a, {"client_id": o["client"], "subject": "Встреча"})),
     "sales.history.contact_history": S(lambda o, a: history.contact_history(
         o.store, a, client_id=o["client"])),
+    "sales.history.change_history": S(lambda o, a: history.change_history(
+        o.store, a, o["sale"])),
     "sales.history.delete_contact_event": WS(lambda o, a: history.delete_contact_event(
         o.store, a, o["event"])),
     "sales.payments.add_planned_payment": WS(lambda o, a: payments.add_planned_payment(
@@ -664,6 +685,8 @@ EXEMPT: dict[str, str] = {
     "organizer.task_time.normalise": "validates a task inside tasks.create / update",
     "sales.lines.normalise": "validates a sale inside sales.create / update",
     "sales.common.apply_status": "moves a status inside set_status / add_payment",
+    "sales.payments.record_payment": "records a payment inside add_payment / bank posting",
+    "bank.posting.post": "records a bank payment inside bank load / confirm / split",
     "sales.attachments.attach": "files a document inside attach_file / documents.render",
     "outreach.mail_templates.recipient_context": "renders a recipient already checked by "
                                                  "preview / test_send / send",
@@ -679,6 +702,37 @@ EXEMPT: dict[str, str] = {
     "sales.writing.new_sale_defaults": "the defaults of an empty form; the client is "
                                        "checked when the sale is saved",
 }
+
+
+def _statement(o: Office, purpose: str, inn: str = "7736207543", kop: int = 1000) -> bytes:
+    """A statement with one payment of ``kop`` to the company's account (set here by the
+    administrator) from the payer with ``inn``."""
+    from clientplus_core.sales import company
+
+    rng = random.Random(11)
+    own = bank_gen.party(rng, "ООО «Мы»", "7702070139", "770201001", bank_gen.BANKS[0])
+    company.save(o.store, _admin(o), {"name": own.name, "inn": own.inn, "bik": own.bik,
+                                      "account": own.account})
+    payer = bank_gen.party(rng, "ООО «Плательщик»", inn)
+    return bank_gen.render([own], [bank_gen.Payment("7", date(2026, 11, 5), kop, payer, own,
+                                                    purpose)])
+
+
+def _bank_paid(o: Office) -> bool:
+    """The administrator loads a payment from manager2's client for its sale."""
+    bank_imports.load(o.store, _admin(o), [("kl_to_1c.txt", _statement(
+        o, f"Оплата по заявке {o['sale_number']}", OTHER_INN))])
+    with o.store.read() as conn:  # loaded now, or by the first call of the recipe
+        return conn.execute("SELECT 1 FROM bank_payments WHERE state = 'matched'"
+                            " AND client_id = ?", (o["client"],)).fetchone() is not None
+
+
+def _waiting(o: Office) -> int:
+    """A payment from an unknown payer, loaded by the administrator, waiting for review."""
+    bank_imports.load(o.store, _admin(o), [("kl_to_1c.txt", _statement(o, "Аванс"))])
+    with o.store.read() as conn:  # loaded now, or by the first call of the recipe
+        return int(conn.execute("SELECT id FROM bank_payments WHERE state = 'review'"
+                                " ORDER BY id DESC").fetchone()[0])
 
 
 def _in_snapshot(o: Office, a: Actor) -> bool:

@@ -165,3 +165,35 @@ def test_an_admin_password_reset_lifts_the_lock(store, actor, alice):
     _fail(store, "alice", 5)
     auth.reset_password(store, actor, alice.id, "a fresh password")
     assert auth.authenticate(store, "alice", "a fresh password").id == alice.id
+
+
+def _lock(store, now):
+    for _ in range(5):
+        try:
+            auth.authenticate(store, "alice", "wrong", now=now)
+        except auth.LockedOut as exc:
+            return exc
+        except UserError:
+            continue
+    raise AssertionError("no lock after five wrong passwords")
+
+
+def test_the_lockout_says_until_when_in_the_local_clock(store, alice):
+    """Not «через 15 минут» from who knows when, and not UTC: the hour the lock ends
+    in the ``timezone`` setting, named («МСК», «UTC+5»)."""
+    now = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)  # 12:30 in Moscow
+    exc = _lock(store, now)
+    assert exc.until == now + timedelta(minutes=auth.LOCK_MINUTES)
+    assert "до 12:45 (МСК)" in str(exc)
+    assert "до 14:45 (UTC+5)" in auth.locked_message(exc.until, "Asia/Yekaterinburg", now=now)
+    en = auth.locked_message(exc.until, "Europe/Moscow", "en", now=now)
+    assert en.startswith("Sign-in is blocked until 12:45 (Moscow time)")
+    with pytest.raises(auth.LockedOut, match=r"до 12:45 \(МСК\)"):
+        auth.authenticate(store, "alice", "correct horse", now=now + timedelta(minutes=1))
+
+
+def test_a_lockout_past_midnight_names_the_day(store, alice):
+    now = datetime(2026, 12, 6, 20, 50, tzinfo=UTC)  # 23:50 in Moscow
+    exc = _lock(store, now)
+    assert "до 07.12.2026 00:05 (МСК)" in auth.locked_message(exc.until, "Europe/Moscow",
+                                                               now=now)

@@ -203,3 +203,42 @@ def test_the_new_card_fields_are_on_the_client_and_refuse_an_overlong_value(
     assert client["basis"] == "Устава" and client["director_post_gen"] == ""
     with pytest.raises(Exception, match="Руководитель \\(кого\\?\\)"):
         make_client(director_name_gen="Я" * 301)
+
+
+def test_the_gender_chosen_on_the_card_decides_the_words_when_the_name_does_not_tell(
+        store, actor, seller, make_client):
+    """Initials only: the library takes «Ким А. С.» for a man («Кима …, действующего»);
+    «жен.» on the card makes the contract right, and it sticks on the card."""
+    data = {"name": "ООО «Ким и партнёры»", "director_post": "Директор",
+            "director_name": "Ким А. С."}
+    plain = make_client(**data)
+    _, out = documents.render(store, actor, _sale(store, actor, plain["id"])["id"], "contract")
+    assert "в лице Директора Кима А. С., действующего на основании Устава" in _open(out)[0]
+    chosen = make_client(**data | {"director_gender": "жен."})
+    assert clients.get(store, actor, chosen["id"])["director_gender"] == "f"
+    _, out = documents.render(store, actor, _sale(store, actor, chosen["id"])["id"], "act")
+    text = _open(out)[0]
+    assert "в лице Директора Ким А. С., действующей на основании Устава" in text
+    assert "Кима" not in text
+
+
+def test_an_entrepreneur_of_the_chosen_gender_is_named_so(store, actor, seller, make_client):
+    client = make_client(kind="ip", name="ИП Ли Ю.", inn="500100732259",
+                         ogrn="304500116000157", director_gender="f")
+    _, out = documents.render(store, actor, _sale(store, actor, client["id"])["id"], "contract")
+    assert ("Индивидуальный предприниматель Ли Ю., именуемая в дальнейшем «Покупатель»,"
+            " действующая на основании записи в ЕГРИП") in _open(out)[0]
+
+
+def test_the_own_directors_gender_is_chosen_in_the_settings(store, actor, make_client):
+    company.save(store, actor, SELLER | {"director_name": "Смит Дж.", "director_gender": "f"})
+    assert company.get(store)["director_gender"] == "f"
+    client = make_client(**BUYERS["ip_male"][0])
+    _, out = documents.render(store, actor, _sale(store, actor, client["id"])["id"], "contract")
+    assert "в лице Генерального директора Смит Дж., действующей на основании Устава" in \
+        _open(out)[0]
+
+
+def test_a_gender_that_is_neither_is_refused_by_the_fields_name(store, actor, make_client):
+    with pytest.raises(Exception, match="Пол руководителя"):
+        make_client(name="ООО «Икс»", director_gender="средний")

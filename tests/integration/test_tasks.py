@@ -52,7 +52,11 @@ def test_the_time_zone_comes_from_settings(store, actor):
     assert set(exc.value.errors) == {"timezone"}
     assert task_time.set_timezone(store, actor, "Europe/Moscow") == "Europe/Moscow"
     assert tasks.list_tasks(store, actor, "today", NOW)
-    settings.put(store, actor, "timezone", "Mars/Olympus")   # a bad value stored by hand
+    with pytest.raises(ValidationError):   # the settings refuse it now …
+        settings.put(store, actor, "timezone", "Mars/Olympus")
+    with store.write() as conn:   # … so a bad value stored by hand in the database
+        conn.execute("UPDATE settings SET value = ? WHERE key = 'timezone'",
+                     ('"Mars/Olympus"',))
     with pytest.raises(UserError, match="timezone"):
         tasks.list_tasks(store, actor, "today", NOW)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
@@ -38,3 +39,9 @@ def press(at: AppTest, label: str) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def table_shown(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The ``index``-th static table (``st.table``) as the user reads it: markdown
+    escapes removed, no-break spaces as spaces."""
+    return at.table[index].value.replace({r"\\(.)": r"\1", "\u00a0": " "}, regex=True)

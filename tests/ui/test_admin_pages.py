@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from clientplus_core.clients import cards as clients
 from clientplus_core.team import auth, users
 
-from .helpers import everything, press, shown
+from .helpers import everything, press, shown, table_shown
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def activity(store, team):
 def test_the_head_reads_the_audit_trail(page, team, activity):
     at = page(team["head"], "pages/audit.py")
     assert [t.value for t in at.title] == ["Журнал действий"]
-    table = at.dataframe[0].value
+    table = table_shown(at)
     assert {"Создание", "Вход", "Добавлен пользователь"} <= set(table["Действие"])
     assert "Создан клиент ООО «Первое»" in table["Что произошло"].tolist()
     assert "Добавлен пользователь signer (Менеджер)" in table["Что произошло"].tolist()
@@ -116,18 +116,18 @@ def test_the_head_reads_the_audit_trail(page, team, activity):
 def test_the_audit_trail_filters_by_action(page, team, activity):
     at = page(team["head"], "pages/audit.py")
     at.selectbox(key="audit.action").set_value("sign_in").run()
-    table = at.dataframe[0].value
+    table = table_shown(at)
     assert set(table["Действие"]) == {"Вход"}
     assert table["Кто"].tolist() == ["signer"]
     at.selectbox(key="audit.action").set_value("create").run()
-    assert sorted(at.dataframe[0].value["Что произошло"]) == [
+    assert sorted(table_shown(at)["Что произошло"]) == [
         "Создан клиент ООО «Второе»", "Создан клиент ООО «Первое»"]
 
 
 def test_a_manager_is_refused_the_audit_trail(page, team, activity):
     at = page(team["m1"], "pages/audit.py")
     assert denied(at)
-    assert not at.dataframe and not at.download_button
+    assert not at.table and not at.dataframe and not at.download_button
     assert "ООО «Второе»" not in everything(at)
 
 

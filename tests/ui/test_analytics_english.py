@@ -40,11 +40,18 @@ def test_the_reports_page_in_english(open_app, data):
     funnel = frame_with(at, "Status", "Reached the status")
     assert list(funnel["Reached the status"]) == ["5", "4", "4", "3", "3", "3", "2", "1", "1"]
     assert "Дошли до статуса" not in funnel.columns
-    debtors = frame_with(at, "Client", "Debt, ₽")
-    assert "Over 90 days, ₽" in debtors.columns
-    frame_with(at, "Week (from Monday)", "Expected, ₽")
-    frame_with(at, "Client", "Manager", "Last contact", "Days without contact")
     specs = chart_specs(at)
+
+    def tab(label: str):  # only the open tab is drawn: open the page on another one
+        opened = open_app("pages/reports.py", state={**EN, "rep.tabs": label}, **YEAR_2026)
+        specs.extend(chart_specs(opened))
+        return opened
+
+    debtors = frame_with(tab("Receivables"), "Client", "Debt, ₽")
+    assert "Over 90 days, ₽" in debtors.columns
+    frame_with(tab("Forecast"), "Week (from Monday)", "Expected, ₽")
+    frame_with(tab("No contact"), "Client", "Manager", "Last contact", "Days without contact")
+    tab("Revenue")
     titles = [s["layout"].get("title", {}).get("text") for s in specs]
     assert "Sales funnel" in titles and "Receivables by age" in titles
     axes = {(s["layout"].get("xaxis", {}).get("title", {}).get("text"),
@@ -105,3 +112,46 @@ def test_the_builder_in_english(open_app, store, actor):
     assert list(ops.options) == [
         "equals", "not equal", "greater than", "at least", "less than", "at most",
         "contains", "one of", "is empty", "is not empty"]
+
+
+def _revenue_chart(at) -> dict:
+    return next(s for s in chart_specs(at)
+                if s["layout"].get("xaxis", {}).get("title", {}).get("text") in ("Месяц",
+                                                                                   "Month"))
+
+
+def test_the_revenue_chart_names_months_as_a_person_reads_them(open_app, data):
+    """Not «2026-01»: «янв 2026» in Russian, «Jan 2026» in English, on the axis (the
+    bars' categories), in the tooltip (it shows the category) and in the table."""
+    ru = _revenue_chart(open_app("pages/dashboard.py", **YEAR_2026))
+    assert ru["data"][0]["x"][:2] == ["янв 2026", "фев 2026"]
+    assert "%{x}" in ru["data"][0]["hovertemplate"]
+    at = open_app("pages/dashboard.py", state=EN, **YEAR_2026)
+    en = _revenue_chart(at)
+    assert en["data"][0]["x"][:2] == ["Jan 2026", "Feb 2026"]
+    assert not any("2026-0" in str(v) for t in en["data"] for v in t["x"])
+    assert list(frame_with(at, "Group", "Revenue, ₽")["Group"])[:2] == ["Jan 2026", "Feb 2026"]
+
+
+def test_the_manager_picker_speaks_the_chosen_language(open_app, data):
+    """The picker's «all» entry follows the RU/EN switch (a keyed select box keeps the
+    labels of its first render in the browser, so its key changes with the language)."""
+    at = open_app("pages/dashboard.py", **YEAR_2026)
+    assert at.selectbox(key="dash.manager.ru").options[0] == "Все менеджеры"
+    at.session_state["ui.lang"] = "en"
+    at.run()
+    picker = next(s for s in at.selectbox if s.label == "Manager")
+    assert picker.options[0] == "All managers"
+    assert picker.key != "dash.manager.ru"
+
+
+def test_the_funnel_names_the_statuses_in_english(open_app, data):
+    """The funnel chart and table use each status's English label, not «Предварительная
+    заявка» in the English interface."""
+    at = open_app("pages/dashboard.py", state=EN, **YEAR_2026)
+    funnel = frame_with(at, "Status", "Reached the status")
+    assert list(funnel["Status"])[:2] == ["Lead", "Offer prepared"]
+    chart = next(s for s in chart_specs(at) if s["data"][0]["type"] == "funnel")
+    assert chart["data"][0]["y"][0] == "Lead"
+    ru = frame_with(open_app("pages/dashboard.py", **YEAR_2026), "Статус", "Дошли до статуса")
+    assert list(ru["Статус"])[0] == "Предварительная заявка"

@@ -12,7 +12,7 @@ from clientplus_core.clients import cards as clients
 from clientplus_core.clients import contacts, files, text_jobs
 from clientplus_ui.common import md_escape
 
-from .helpers import press, shown
+from .helpers import press, shown, table_shown
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_an_edit_is_saved_and_appears_in_the_history(open_page, store, actor, ma
     assert "Сохранено" in shown(at)
     at.session_state["card.tab"] = "История"
     at.run()
-    history = at.dataframe[0].value
+    history = table_shown(at)
     said = history.iloc[0]["Что произошло"]
     assert said.startswith("Изменён клиент ООО «Новое»: ")
     assert "ИНН: — → 7736207543" in said
@@ -264,3 +264,19 @@ def test_the_card_shows_how_the_director_is_declined_and_saves_an_override(
     fill(at, prefix, director_name_gen="Сидоровой М. И.")
     submit(at, "Сохранить")
     assert clients.get(store, actor, c["id"])["director_name_gen"] == "Сидоровой М. И."
+
+
+def test_the_signatorys_gender_is_chosen_on_the_card(open_page, store, actor, make_client):
+    """Initials tell no gender: the select box says what «авто» means («муж.»), and
+    «жен.» chosen on the card is saved for the documents."""
+    c = make_client(name="ООО «Ким и партнёры»", director_name="Ким А. С.")
+    at = open_page("pages/client.py", id=c["id"])
+    box = at.selectbox(key=f"cf.{c['id']}.0.director_gender.ru")
+    assert box.label == "Пол руководителя"
+    assert list(box.options) == ["авто (муж.)", "муж.", "жен."]
+    box.select("f")
+    submit(at, "Сохранить")
+    assert clients.get(store, actor, c["id"])["director_gender"] == "f"
+    from clientplus_core.sales import signatory
+    words = signatory.party_words(clients.get(store, actor, c["id"]))
+    assert words["acting"] == "действующей"

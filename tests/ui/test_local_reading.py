@@ -14,7 +14,7 @@ from clientplus_core import sales
 from clientplus_core.clients import cards as clients
 from clientplus_core.records import settings
 
-from .helpers import press
+from .helpers import press, table_shown
 
 LINES = [{"name": "Монтаж", "qty": 1, "price": "12000", "vat_code": "22"}]
 EN = {"ui.lang": "en"}
@@ -37,7 +37,7 @@ def _history(open_app, client_id: int, state: dict[str, str] | None = None):
     at = open_app("pages/client.py", state={"card.tab": "История", **(state or {})},
                   id=client_id)
     assert not at.exception
-    return at.dataframe[0].value
+    return table_shown(at)
 
 
 def test_the_card_history_speaks_russian_sentences_in_moscow_time(open_app, store, actor, sold):

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from clientplus_core import sales
 from clientplus_core.clients import contacts
 
-from .helpers import press, shown
+from .helpers import press, shown, table_shown
 
 CASE1 = [{"name": "Консультация", "qty": 3, "price": "1500.00", "vat_code": "22"},
          {"name": "Бумага А4", "qty": 7, "price": "349,90", "discount": 5, "vat_code": "22"}]
@@ -319,3 +319,75 @@ def test_files_and_links_attach_to_the_sale_and_show_on_the_client(open_sale, st
     press(at, "Добавить ссылку")
     assert [lk["url"] for lk in sales.list_links(store, actor, sale["id"])] == [
         "https://disk.yandex.ru/d/xyz"]
+
+
+def _history_text(at: AppTest) -> str:
+    frame = table_shown(at)
+    return "\n".join(str(v) for v in frame.iloc[:, -1])
+
+
+def test_the_sale_history_names_fields_in_russian_and_in_english(open_sale, open_app, store,
+                                                                   actor, make_sale, client):
+    """The «История» tab: every change of the sale as a sentence with the field's
+    name (never ``discount_bp``, ``status_id`` or an id), in the UI language."""
+    sale = make_sale()
+    person = contacts.create(store, actor, client["id"], {"name": "Иванов Иван"})
+    sales.update(store, actor, sale["id"], {"discount": "12.5", "contact_id": person["id"]},
+                 sale["version"])
+    sales.set_status(store, actor, sale["id"], "invoiced")
+    sales.add_payment(store, actor, sale["id"], "100", date(2026, 3, 5))
+    at = open_sale(sale["id"], tab="История")
+    ru = _history_text(at)
+    assert "Скидка: 0 % → 12,5 %" in ru and "Контактное лицо: изменено" in ru
+    assert "Добавлен платёж 100,00 ₽ от 05.03.2026" in ru
+    assert "Создана продажа" in ru
+    en = _history_text(open_app("pages/sale.py", state={"ui.lang": "en", "sale.tab": "History"},
+                                id=sale["id"]))
+    assert "Discount: 0 % → 12.5 %" in en and "Contact person: changed" in en
+    for raw in ("discount_bp", "discount bp", "status_id", "status id", "contact id"):
+        assert raw not in en and raw not in ru
+    assert "Скидка" not in en
+
+
+def test_status_changes_in_the_history_name_the_statuses_in_the_ui_language(
+        open_sale, open_app, store, actor, make_sale):
+    """A status change is stored with Russian names; the «История» tab names the
+    statuses from the status table in English too — an entry written by an older
+    version, with no status ids, by its Russian labels."""
+    from clientplus_core.team import audit
+
+    sale = make_sale()
+    sales.set_status(store, actor, sale["id"], "invoiced")
+    with store.write() as conn:  # as an older version wrote it: names only
+        audit.record(conn, actor, "status", "sale", sale["id"], sale["client_id"],
+                     f"{sale['number']}: Счёт выставлен → Частично оплачено")
+    ru = _history_text(open_sale(sale["id"], tab="История"))
+    assert f"Статус продажи {sale['number']} изменён: Предварительная заявка → Счёт выставлен" \
+        in ru
+    assert "Счёт выставлен → Частично оплачено" in ru
+    en = _history_text(open_app("pages/sale.py", state={"ui.lang": "en", "sale.tab": "History"},
+                                id=sale["id"]))
+    assert f"Status of sale {sale['number']} changed: Lead → Invoiced" in en
+    assert "changed: Invoiced → Partly paid" in en
+    assert not any(word in en for word in ("Предварительная", "Счёт", "оплачено"))
+
+
+def test_the_lines_editor_writes_amounts_as_the_language_does_and_saves_them(
+        open_sale, store, actor, make_sale):
+    """«12 000,00» in Russian, «12,000.00» in English — also after switching RU → EN on
+    an open card — and a save in English keeps the price."""
+    sale = make_sale(lines=[{"name": "Монтаж", "qty": 1, "price": "12000", "vat_code": "22"}])
+    at = open_sale(sale["id"])
+    [row] = at.dataframe[0].value.to_dict("records")
+    assert (row["price"], row["amount"]) == ("12 000,00", "12 000,00")
+    at.session_state["ui.lang"] = "en"
+    at.run()
+    [row] = at.dataframe[0].value.to_dict("records")
+    assert (row["price"], row["amount"]) == ("12,000.00", "12,000.00")
+    at.text_input(key=f"sf.{sale['id']}.0.title").input("Montage")
+    press(at, "Save")
+    saved = sales.get(store, actor, sale["id"])
+    assert saved["title"] == "Montage" and saved["lines"][0]["price"] == D("12000")
+    at.session_state["ui.lang"] = "ru"
+    at.run()
+    assert at.dataframe[0].value.to_dict("records")[0]["price"] == "12 000,00"

@@ -123,11 +123,14 @@ def test_the_sales_pages_speak_english(open_app, three):
     assert [t.value for t in at.title] == ["Sales"]
     assert "Sales found: 3" in shown(at)
     assert {"Number", "Client", "Status", "Total"} <= set(at.dataframe[0].value.columns)
+    # the statuses' English labels, not «Предварительная заявка»
+    assert set(at.dataframe[0].value["Status"]) <= {"Lead", "Offer prepared", "Invoiced",
+                                                     "Partly paid", "Paid", "Negotiation"}
     at.query_params["id"] = str(three[0]["id"])
     at.switch_page("pages/sale.py").run()
     assert f"Sale No. {three[0]['number']}" in shown(at)
     assert {"Total", "Paid", "Remaining"} <= {m.label for m in at.metric}
-    for tab in ("Payments", "Documents", "Contacts", "Files and links", "Statuses"):
+    for tab in ("Payments", "Documents", "Contacts", "Files and links", "Statuses", "History"):
         at.session_state["sale.tab"] = tab
         at.run()
         assert not at.exception, (tab, [e.value for e in at.exception])

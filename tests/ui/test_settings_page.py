@@ -168,3 +168,33 @@ def test_company_form_has_the_signature_fields_shows_the_automatic_forms_and_sav
     assert (saved["accountant_name"], saved["director_name_gen"], saved["basis"]) == (
         "Смирнова Ольга Петровна", "Сидоровой М. И.", "Устава и доверенности № 3")
     assert saved["director_name"] == "Сидорова Мария Ивановна"
+
+
+def test_the_default_language_and_time_zone_are_chosen_in_settings(data_dir: Path) -> None:
+    at = settings_page()
+    at.selectbox(key="settings.general.lang.ru").select("en")
+    at.selectbox(key="settings.general.zone").select("Asia/Yekaterinburg")
+    at.button(key="settings.general.save").click().run()
+    assert not at.exception and not at.error
+    store = open_store(data_dir)
+    assert settings.language(store) == "en"
+    assert str(settings.zone(store)) == "Asia/Yekaterinburg"
+
+
+def test_a_zone_the_database_does_not_know_is_refused_by_name(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    admin = users.ensure_local_admin(store)
+    with pytest.raises(Exception, match="Часовой пояс"):
+        settings.put(store, admin, "timezone", "Europe/Atlantis")
+    with pytest.raises(Exception, match="Язык интерфейса"):
+        settings.put(store, admin, "language", "de")
+
+
+def test_our_directors_gender_is_chosen_in_my_company(data_dir: Path) -> None:
+    at = settings_page()
+    at.text_input(key="settings.company.name").input("ООО «Моя фирма»")
+    at.text_input(key="settings.company.director_name").input("Смит Дж.")
+    at.selectbox(key="settings.company.director_gender.ru").select("f")
+    at.button(key="settings.company.save").click().run()
+    assert not at.exception and not at.error
+    assert company.get(open_store(data_dir))["director_gender"] == "f"

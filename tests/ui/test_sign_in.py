@@ -6,6 +6,7 @@ idle timeout."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit import config
@@ -219,3 +220,43 @@ def test_signing_out_ends_the_server_side_session(app, store, admin):
     assert titles(at) == ["ClientPlus"]
     assert sessions.check(store, sid, 60) is None
     assert sessions.end_reason(store, session_id=sid) == "sign_out"
+
+
+def test_the_lockout_message_names_the_local_time_it_ends(app, store, admin):
+    settings.put(store, admin, "timezone", "Asia/Yekaterinburg")
+    at = app()
+    for _ in range(5):
+        at = sign_in(at, "admin", "wrong-password")
+    with store.read() as conn:
+        # the lock runs from the oldest of the five failures that made it
+        first = conn.execute("SELECT min(at) FROM sign_in_failures").fetchone()[0]
+    ends = datetime.fromisoformat(first) + timedelta(minutes=auth.LOCK_MINUTES)
+    local = ends.astimezone(ZoneInfo("Asia/Yekaterinburg"))
+    assert f"до {local:%H:%M} (UTC+5)" in errors(at) or f"до {local:%d.%m.%Y %H:%M} (UTC+5)" \
+        in errors(at)
+    assert "через 15 минут" not in errors(at)
+
+
+def test_the_sign_in_page_speaks_the_default_language_of_the_settings(app, store, admin):
+    at = app()
+    assert [b.label for b in at.button] == ["Войти"]  # Russian unless set otherwise
+    settings.put(store, admin, "language", "en")
+    at = app()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert by_label(at, "Password") is not None
+    at = sign_in_en(at, "admin", "wrong-password")
+    assert errors(at) == "Wrong login or password"
+
+
+def sign_in_en(at: AppTest, login: str, password: str) -> AppTest:
+    at.text_input(key="auth.login_name").input(login)
+    at.text_input(key="auth.login_password").input(password)
+    return press(at, "Sign in")
+
+
+def test_a_language_chosen_in_the_browser_wins_over_the_default(app, store, admin):
+    settings.put(store, admin, "language", "en")
+    at = app()
+    at.session_state["ui.lang"] = "ru"
+    at.run()
+    assert [b.label for b in at.button] == ["Войти"]

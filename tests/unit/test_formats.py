@@ -85,3 +85,30 @@ def test_chart_amounts_use_the_language_separators_and_no_si_suffixes():
     assert en.layout.separators == ".," and en.layout.xaxis.tickformat == ",.0f"
     counts = charts.bars(df, "key", "amount", y_title="Продаж")
     assert counts.layout.yaxis.tickformat is None and counts.data[0].hovertemplate is None
+
+
+def test_a_month_key_reads_as_a_month_and_year():
+    assert formats.month("2026-01") == "янв 2026"
+    assert formats.month("2026-12", "en") == "Dec 2026"
+    assert formats.month(date(2025, 5, 31)) == "май 2025"
+    assert formats.month("2026-13") == "2026-13"
+    assert formats.month("Альфа") == "Альфа" and formats.month(None) == ""
+
+
+def test_the_funnel_writes_its_shares_as_the_language_does():
+    """«100 %» and «33,3 %» with a no-break space in Russian, «33.3%» in English —
+    never plotly's own «100%» / «33.3%» on a Russian chart."""
+    import polars as pl
+
+    from clientplus_core.analytics import charts
+
+    df = pl.DataFrame({"status": ["Заявка", "Счёт", "Оплачено"],
+                       "reached_count": [1500, 500, 0]})
+    ru = charts.funnel(df)
+    assert list(ru.data[0].text) == ["1 500<br>100\u00a0%", "500<br>33,3\u00a0%", "0<br>0\u00a0%"]
+    assert "percent" not in str(ru.data[0].textinfo) and "percent" not in str(
+        ru.data[0].hovertemplate)
+    en = charts.funnel(df, lang="en")
+    assert list(en.data[0].text) == ["1,500<br>100%", "500<br>33.3%", "0<br>0%"]
+    assert formats.percent(12.5) == "12,5\u00a0%" and formats.percent(None) == ""
+    assert formats.percent(D("7"), "en", 0) == "7%"

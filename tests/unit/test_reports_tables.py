@@ -25,8 +25,10 @@ def revenue_frame() -> pl.DataFrame:
 
 def test_a_bar_chart_carries_the_frame_values() -> None:
     fig = charts.bars(revenue_frame(), "key", "amount", title="Выручка")
-    assert list(fig.data[0].x) == ["2026-01", "2026-02"]
+    assert list(fig.data[0].x) == ["янв 2026", "фев 2026"]  # month keys read as months
     assert list(fig.data[0].y) == [600.0, 1400.5]
+    en = charts.bars(revenue_frame(), "key", "amount", lang="en")
+    assert list(en.data[0].x) == ["Jan 2026", "Feb 2026"]
     assert fig.layout.title.text == "Выручка"
 
 

@@ -19,13 +19,16 @@ import sqlite_utils
 from clientplus_core.store.db import connect, transaction
 from clientplus_core.store.migrations import (  # noqa: F401
     attachments,
+    bank,
     foundation,
     hardening,
     office,
     outreach,
     sales,
     sessions,
+    signatory,
     signin,
+    speed,
 )
 from clientplus_core.store.migrations.registry import migrations
 
