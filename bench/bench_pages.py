@@ -285,7 +285,7 @@ async def warm_analytics(browser: Any, url: str, passwords: dict[str, str]) -> f
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:  # the page may show a build progress first
         await full_load(page, url + "/dashboard", "Дашборд")
-        if not await page.get_by_text("Аналитика готовится").count():
+        if not await page.get_by_text("Готовим отчёты").count():
             break
         await asyncio.sleep(2)
     await ctx.close()
