@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -244,6 +245,10 @@ async def session_loop(browser: Any, url: str, data: Path, passwords: dict[str, 
                     times.setdefault(name, []).append(ms)
                 except Exception as exc:  # noqa: BLE001 - a timeout is a result here
                     errors.append(f"{login} {name}: {type(exc).__name__}: {str(exc)[:120]}")
+                    shot = RESULTS / f"pages-error-{n}-{len(errors)}.png"
+                    with contextlib.suppress(Exception):  # what the person saw, to look at
+                        RESULTS.mkdir(parents=True, exist_ok=True)
+                        await page.screenshot(path=str(shot))
                 if time.monotonic() >= deadline:
                     break
     finally:

@@ -26,11 +26,12 @@ def _stop_analytics_engines() -> Iterator[None]:
     """After each test, stop the analytics engines it started (their background build
     and change-poll threads) and close their copies: a thread left polling the data
     folder of a finished test would keep that folder's database open for the rest of
-    the session."""
+    the session. The kept report results go too."""
     yield
-    from clientplus_core.analytics import engine
+    from clientplus_core.analytics import cache, engine
 
     engine.close_all()
+    cache.clear()
 
 
 @pytest.fixture

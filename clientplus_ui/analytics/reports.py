@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from clientplus_core.analytics import cache as results
 from clientplus_core.analytics import charts, reports
 from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics.reports import Period
@@ -175,7 +176,7 @@ def report_block(store: Store, actor: Actor, name: str, p: Period,
     built on click. Returns the frame (None on error)."""
     try:
         with st.spinner(tr("Считаем…", "Computing…")):
-            df = status_names(store, reports.run(store, actor, name, p, **options))
+            df = status_names(store, results.run(store, actor, name, p, **options))
     except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
         show_error(exc)
         return None
@@ -231,7 +232,7 @@ def _exact(v: object) -> str | None:
 def kpi_row(store: Store, actor: Actor, p: Period) -> None:
     """The dashboard numbers as metrics."""
     with st.spinner(tr("Считаем…", "Computing…")):
-        k = reports.kpis(store, actor, p)
+        k = results.kpis(store, actor, p)
     cols = st.columns(4)
     cols[0].metric(tr("Новые клиенты", "New clients"), k["new_clients"])
     cols[1].metric(tr("Продаж открыто", "Sales opened"), k["opened"])
