@@ -67,13 +67,13 @@ PAGES: list[tuple[str, str, str, str | None]] = [
 # that starts at once is not mistaken for the end) and, after a click, it ran since
 WATCH = """() => {
   window.__cp = {ran: false};
-  const tick = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const st = app && app.getAttribute('data-test-script-state');
-    if (st === 'running') window.__cp.ran = true;
-    requestAnimationFrame(tick);
-  };
-  tick();
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return;
+  // every change of the script state is seen (a polling loop can miss a short run
+  // when the renderer is busy, and would then wait for a run that already happened)
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__cp.ran = true;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 READY = """([title, needRun]) => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -207,6 +207,11 @@ class MemoryWatch:
     def __init__(self, pid: int):
         self.pid, self.peak, self._stop = pid, 0.0, False
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self) -> float:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -263,15 +268,19 @@ async def concurrent(url: str, data: Path, passwords: dict[str, str], counts: li
         errors: list[str] = []
         watch = MemoryWatch(pid)
         mem = asyncio.create_task(watch.run())
+        cpu0, t0 = watch.cpu_s(), time.monotonic()
         deadline = time.monotonic() + duration
         await asyncio.gather(*(session_loop(browser, url, data, passwords, i, deadline,
                                             times, errors) for i in range(n)))
         watch.stop()
         await mem
+        server_cpu, wall = watch.cpu_s() - cpu0, time.monotonic() - t0
         every = [t for v in times.values() for t in v]
         out.append({"sessions": n, "pages": len(every), "p50": pct(every, 50) if every else None,
                     "p95": pct(every, 95) if every else None, "errors": errors,
                     "peak_rss_mb": round(watch.peak),
+                    "server_cpu_per_page_ms": round(1000 * server_cpu / max(1, len(every))),
+                    "server_cores_busy": round(server_cpu / wall, 2),
                     "per_page": {k: {"n": len(v), "p50": pct(v, 50), "p95": pct(v, 95)}
                                  for k, v in times.items()}})
         print(f"  {n} sessions: {len(every)} pages, p50 {out[-1]['p50']}, p95 "
@@ -310,13 +319,14 @@ def print_pages(results: dict[str, dict[str, list[float]]]) -> None:
 
 def print_sessions(rows: list[dict[str, Any]]) -> None:
     print("\n| sessions | pages timed | p50 ms | p95 ms | p95 vs 1 session | errors | "
-          "server peak MB |")
-    print("|---|---|---|---|---|---|---|")
+          "server peak MB | server CPU per page ms | server cores busy (of 2) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     one = next((r["p95"] for r in rows if r["sessions"] == 1), None)
     for r in rows:
         ratio = f"{r['p95'] / one:.2f}×" if one and r["p95"] else ""
         print(f"| {r['sessions']} | {r['pages']} | {r['p50']:.0f} | {r['p95']:.0f} | {ratio} |"
-              f" {len(r['errors'])} | {r['peak_rss_mb']} |")
+              f" {len(r['errors'])} | {r['peak_rss_mb']} | {r['server_cpu_per_page_ms']} |"
+              f" {r['server_cores_busy']} |")
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:

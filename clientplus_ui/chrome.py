@@ -69,7 +69,8 @@ _SCRIPT = """
   const obs = new MutationObserver(() => {
     if (queued) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; fix(doc.body); });
+    // a fix queued just before the language changed must not undo the change
+    requestAnimationFrame(() => { queued = false; if (doc.__cpChrome === obs) fix(doc.body); });
   });
   obs.observe(doc.body, {childList: true, subtree: true, characterData: true,
                          attributes: true, attributeFilter: ["placeholder"]});
