@@ -138,8 +138,15 @@ async def sign_in(page: Any, url: str, login: str, password: str) -> float:
     await page.evaluate(WATCH)
     t0 = await page.evaluate("performance.now()")
     await page.get_by_role("button", name="Войти").click()
-    ms = await ready(page, "Клиенты", True, t0)
-    await asyncio.sleep(0.5)  # the session cookie is collected right after the first page
+    ms = await ready(page, "Клиенты", False, t0)  # the form is titled «ClientPlus»
+    # the browser collects the session cookie right after the first page; wait for it
+    # (under load it can take a second), as a reload before it would sign in again
+    from clientplus_core.team.sessions import COOKIE
+
+    for _ in range(300):
+        if any(c["name"] == COOKIE for c in await page.context.cookies()):
+            break
+        await asyncio.sleep(0.1)
     return ms
 
 
@@ -151,12 +158,15 @@ async def full_load(page: Any, url: str, title: str) -> float:
 
 
 async def click_to(page: Any, entry: str, title: str) -> float:
-    """Click a sidebar entry; ms from the click until ready."""
+    """Click a sidebar entry; ms from the click until ready. The page clicked from
+    always has another title, so the target's title is the sign that the new run
+    rendered (a short run's "running" state may never reach the DOM: React batches
+    the start and the end of a fast run into one update)."""
     link = page.locator('[data-testid="stSidebarNav"] a', has_text=entry).first
     await page.evaluate(WATCH)
     t0 = await page.evaluate("performance.now()")
     await link.click()
-    return await ready(page, title, True, t0)
+    return await ready(page, title, False, t0)
 
 
 async def new_context(browser: Any) -> Any:

@@ -127,6 +127,11 @@ def fmt_day(value: Any) -> str:
     return formats.day(value, lang())
 
 
+def fmt_count(value: Any) -> str:
+    """A whole number as the language writes it: «1 000 000» / «1,000,000»."""
+    return formats.number(value, lang())
+
+
 def fmt_money(value: Any, *, sign: bool = True, whole: bool = False) -> str:
     """An amount as the language writes it: «9 821 111,14 ₽» / «9,821,111.14 ₽»
     (empty for nothing)."""

@@ -8,6 +8,7 @@ from clientplus_core.team.access import can
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.clients import registry as reg
 from clientplus_ui.common import show_flash
+from clientplus_ui.widgets import fmt_count
 
 actor = guard()
 store = get_store()
@@ -27,7 +28,7 @@ if page is None:
 with xlsx_col:
     reg.excel_download(store, actor, f, page.total)
 
-st.caption(tr(f"Найдено клиентов: {page.total}", f"Clients found: {page.total}"))
+st.caption(tr("Найдено клиентов: ", "Clients found: ") + fmt_count(page.total))
 if page.total == 0:
     st.info(tr("Ничего не найдено. Измените условия поиска или добавьте клиента.",
                "Nothing matches. Change the search or add a client."))

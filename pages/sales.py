@@ -9,6 +9,7 @@ from clientplus_core.team.access import can
 from clientplus_ui import get_store, guard, tr
 from clientplus_ui.common import lkey, show_flash
 from clientplus_ui.sales import register as reg
+from clientplus_ui.widgets import fmt_count
 
 actor = guard()
 store = get_store()
@@ -32,7 +33,7 @@ elif page is not None:
     with xlsx_col:
         reg.excel_download(store, actor, f, page.total)
     reg.sums(page)
-    st.caption(tr(f"Найдено продаж: {page.total}", f"Sales found: {page.total}"))
+    st.caption(tr("Найдено продаж: ", "Sales found: ") + fmt_count(page.total))
     if page.total == 0:
         st.info(tr("Ничего не найдено. Измените условия или создайте продажу.",
                    "Nothing matches. Change the filters or create a sale."))

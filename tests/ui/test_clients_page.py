@@ -173,3 +173,14 @@ def test_the_search_box_lists_the_best_match_first(registry, make_client):
     assert names(at) == ["ПАО Сбербанк", "ООО «Альфа»", "ООО «Бета»", "ООО «Вега»"]
     at.selectbox(key="reg.sort.ru").set_value("name").run()
     assert names(at) == ["ООО «Альфа»", "ООО «Бета»", "ООО «Вега»", "ПАО Сбербанк"]
+
+
+def test_the_count_of_found_clients_is_written_with_thousands(registry, store, actor):
+    from clientplus_core.clients import cards as clients
+
+    for i in range(1_001):
+        clients.create(store, actor, {"kind": "person", "name": f"Клиент {i:04d}"},
+                       allow_duplicate=True)
+    at = registry()
+    assert "Найдено клиентов: 1 001" in [c.value.replace("\u00a0", " ").replace(
+        "\u202f", " ") for c in at.caption]
