@@ -120,8 +120,8 @@ def measure(store: Store, admin: Actor, manager: Actor, reps: int) -> list[dict[
     print("analytics: full build …", file=sys.stderr, flush=True)
     eng = analytics.engine(store)
     t = time.perf_counter()
-    stats = eng.build("scanner")
-    out.append({"metric": "engine: full build of the copy (sqlite scanner)",
+    stats = eng.build()  # what the app does: read through Python's sqlite3
+    out.append({"metric": "engine: full build of the copy (as the app builds it)",
                 "engine": (time.perf_counter() - t) * 1000, "target": "once",
                 "note": f"copy {copy.stat().st_size / 2**20:.0f} MB" if copy.exists() else ""})
     ms, _ = _p50(lambda: analytics.refresh(store), reps * 3)

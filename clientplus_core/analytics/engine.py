@@ -236,10 +236,7 @@ class Engine:
                     sel = ", ".join(f'CAST("{c}" AS {sync.duck_type(c)}) AS "{c}"' for c in cols)
                     cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {sel} FROM crm.{src}")
                 else:
-                    frame = sync.read_frame(conn, name, f"SELECT {sync.cols(name)} FROM {src}", [])
-                    cur.register("_src", frame)
-                    cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _src")
-                    cur.unregister("_src")
+                    sync.copy_table(conn, cur, name, src)
                 done += sizes[name]
             if not use_scanner:
                 conn.execute("COMMIT")
