@@ -45,8 +45,8 @@ import pytest
 
 import clientplus_core
 from clientplus_core import sales
+from clientplus_core.analytics import cache, report_builder, reports, segments
 from clientplus_core.analytics import engine as analytics
-from clientplus_core.analytics import report_builder, reports, segments
 from clientplus_core.bank import generator as bank_gen
 from clientplus_core.bank import imports as bank_imports
 from clientplus_core.bank import review as bank_review
@@ -365,6 +365,9 @@ RECIPES: dict[str, Recipe] = {
     **{f"analytics.reports.{name}": S(lambda o, a, name=name: _has(getattr(reports, name)(
         o.store, a))) for name in REPORT_NAMES},
     "analytics.reports.run": S(lambda o, a: _has(reports.run(o.store, a, "top_clients"))),
+    # the kept results: keyed by who asks, so one user's answer never reaches another
+    "analytics.cache.run": S(lambda o, a: _has(cache.run(o.store, a, "top_clients"))),
+    "analytics.cache.kpis": S(lambda o, a: _has(cache.kpis(o.store, a))),
     "analytics.segments.client_frame": S(lambda o, a: o["client"] in segments.client_frame(
         o.store, a)["id"].to_list()),
     "analytics.segments.pivot": S(lambda o, a: _has(segments.pivot(o.store, a, ["kind"]))),
