@@ -26,12 +26,15 @@ def _stop_analytics_engines() -> Iterator[None]:
     """After each test, stop the analytics engines it started (their background build
     and change-poll threads) and close their copies: a thread left polling the data
     folder of a finished test would keep that folder's database open for the rest of
-    the session. The kept report results go too."""
+    the session. The kept report results and pooled SQLite connections go too."""
     yield
     from clientplus_core.analytics import cache, engine
+    from clientplus_core.store import db, versioned
 
     engine.close_all()
     cache.clear()
+    db.close_pool()
+    versioned.clear()
 
 
 @pytest.fixture

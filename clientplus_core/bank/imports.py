@@ -159,11 +159,17 @@ def load(store: Store, actor: Actor, files: Sequence[tuple[str, bytes]], *,
     result = LoadResult(dry_run, [], [])
     try:
         with store.write() as conn:
-            if sum(len(st.documents) for st in statements) > 1000:
+            big = sum(len(st.documents) for st in statements) > 1000
+            if big:
                 # thousands of payments touch pages all over the sales indexes: a page
-                # cache of 256 MB for this connection (closed after) keeps them in hand
+                # cache of 256 MB for this load keeps them in hand (back to SQLite's
+                # default after, as the connection goes back to the pool)
                 conn.execute("PRAGMA cache_size = -262144")
-            _load(conn, actor, statements, hashes, own, own_inn, prefixes, result)
+            try:
+                _load(conn, actor, statements, hashes, own, own_inn, prefixes, result)
+            finally:
+                if big:
+                    conn.execute("PRAGMA cache_size = -2000")
             if dry_run:
                 raise _Rollback
     except _Rollback:

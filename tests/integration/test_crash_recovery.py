@@ -298,6 +298,7 @@ def nearly_full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
         return conn
 
     monkeypatch.setattr(store_db, "connect", tight)
+    store_db.close_pool()  # connections opened before the disk "filled up" go
 
 
 def import_rows(n: int) -> bytes:
@@ -321,6 +322,7 @@ def test_a_full_disk_during_an_import_says_so_and_writes_nothing(
     assert not any(e["action"] == "import" for e in audit.query(store, actor))
 
     monkeypatch.undo()                                # space freed: the same import works
+    store_db.close_pool()
     report = importer.run_import(store, actor, table, mapping)
     assert report.created == 300
 

@@ -55,12 +55,14 @@ def test_a_full_disk_during_an_import_is_named_and_nothing_is_lost(
         return conn
 
     monkeypatch.setattr(store_db, "connect", tight)
+    store_db.close_pool()  # connections opened before the disk "filled up" go
     at.button(key="import.run").click().run()
     assert not at.exception
     shown = " ".join(e.value for e in at.error)
     assert "Недостаточно места на диске" in shown and "импорт не выполнен" in shown
     assert "rollback" not in shown and "OperationalError" not in shown
     monkeypatch.setattr(store_db, "connect", real)
+    store_db.close_pool()
     assert client_names(data_dir) == []
 
     assert not at.button(key="import.run").disabled     # space freed: try again
