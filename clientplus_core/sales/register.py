@@ -21,6 +21,7 @@ from clientplus_core.records.paging import Page
 from clientplus_core.sales import debt, money, statuses
 from clientplus_core.sales.common import parse_date, today
 from clientplus_core.search import index as search
+from clientplus_core.store import versioned
 from clientplus_core.store.db import Store
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, require
@@ -263,6 +264,18 @@ def _count_sums(conn: sqlite3.Connection, arms: list[_Arm]) -> tuple[int, ...]:
     return tuple(int(v or 0) for v in row)
 
 
+def _kept_count_sums(store: Store, conn: sqlite3.Connection, arms: list[_Arm]
+                     ) -> tuple[int, ...]:
+    """:func:`_count_sums`, kept while the sales are unchanged (the register asks it
+    on every run, a scan of up to a million rows). Not for a text search: the files
+    it also reads are not in the change log."""
+    if any(a.by_ids for a in arms):
+        return _count_sums(conn, arms)
+    question = ("sales.count_sums", tuple((a.where, tuple(a.args), a.count_from)
+                                          for a in arms))
+    return versioned.kept(conn, store.db_path, question, lambda: _count_sums(conn, arms))
+
+
 @_fallback
 def _matched_page(conn: sqlite3.Connection, arms: list[_Arm], col: str, descending: bool,
                   limit: int, offset: int) -> tuple[tuple[int, ...], list[int]]:
@@ -356,7 +369,7 @@ def list_sales(store: Store, actor: Actor, f: SaleFilter | None = None, page: in
             (n, total, paid, unpaid, receivable), ids = _matched_page(
                 conn, arms, col, f.descending, page_size, offset)
         else:
-            n, total, paid, unpaid, receivable = _count_sums(conn, arms)
+            n, total, paid, unpaid, receivable = _kept_count_sums(store, conn, arms)
             ids = _ids(conn, arms, col, f.descending, page_size, offset)
         rows = _rows_by_ids(conn, ids)
     sums = {"total": money.from_kop(total), "paid": money.from_kop(paid),

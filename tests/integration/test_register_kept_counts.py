@@ -1,0 +1,63 @@
+"""The sales register's count and sums are kept while the sales are unchanged
+(clientplus_core.store.versioned) and are right again after any write, including
+one made outside the app."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+from clientplus_core import sales
+from clientplus_core.sales import register
+from clientplus_core.store.db import Store
+from clientplus_core.team.access import Actor
+
+
+def _sale(store: Store, actor: Actor, client_id: int, price: str) -> dict[str, Any]:
+    return sales.create(store, actor, {"client_id": client_id, "title": "Поставка",
+                                       "date": "2026-03-01", "lines": [
+                                           {"name": "Товар", "qty": 1, "price": price,
+                                            "vat_code": "22"}]})
+
+
+def test_counts_are_computed_once_per_state_of_the_data(
+        store: Store, actor: Actor, make_client: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client()
+    first = _sale(store, actor, client["id"], "1000")
+    calls = []
+    real = register._count_sums
+    monkeypatch.setattr(register, "_count_sums",
+                        lambda conn, arms: calls.append(1) or real(conn, arms))
+
+    assert sales.list_sales(store, actor).total == 1
+    assert sales.list_sales(store, actor).total == 1
+    assert sales.list_sales(store, actor, page=1, page_size=10).total == 1
+    assert len(calls) == 1  # asked three times, counted once
+
+    _sale(store, actor, client["id"], "500")  # the app writes
+    page = sales.list_sales(store, actor)
+    assert page.total == 2 and page.sums["total"] == D("1500.00")
+
+    conn = sqlite3.connect(store.db_path)  # a plain sqlite3 session writes
+    conn.execute("UPDATE sales SET total_kop = total_kop + 100 WHERE id = ?", (first["id"],))
+    conn.commit()
+    conn.close()
+    assert sales.list_sales(store, actor).sums["total"] == D("1501.00")
+    assert len(calls) == 3
+
+
+def test_each_filter_and_each_person_has_its_own_answer(
+        store: Store, actor: Actor, make_client: Any) -> None:
+    client = make_client()
+    a = _sale(store, actor, client["id"], "1000")
+    _sale(store, actor, client["id"], "2000")
+    sales.set_status(store, actor, a["id"], "invoiced")
+    everything = sales.list_sales(store, actor)
+    status_id = sales.get(store, actor, a["id"])["status_id"]
+    invoiced = sales.list_sales(store, actor, sales.SaleFilter(statuses=[status_id]))
+    assert (everything.total, invoiced.total) == (2, 1)
+    assert invoiced.sums["total"] == D("1000.00")
