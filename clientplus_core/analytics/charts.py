@@ -121,7 +121,7 @@ def aging(df: pl.DataFrame, labels: dict[str, str], title: str | None = None,
     """Total debt per aging bucket (the bucket columns of ``reports.debtors``);
     ``labels`` name the buckets (``reports.aging_labels(lang)``)."""
     keys = [k for k in labels if k in df.columns]
-    totals = [sum(_floats(df, k)) for k in keys]
+    totals = [float(df[k].cast(pl.Float64).sum() or 0) for k in keys]
     fig = go.Figure(go.Bar(x=[labels[k] for k in keys], y=totals))
     fig.update_layout(title=_t("aging", lang) if title is None else title, **_LAYOUT)
     fig.update_yaxes(title_text=_t("debt", lang))

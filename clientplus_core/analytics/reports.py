@@ -567,11 +567,9 @@ def totals_row(name: str, df: pl.DataFrame, lang: str = "ru") -> list[object] | 
     when a total makes no sense."""
     if name in ("stage_times", "growth") or df.height == 0:
         return None
-    out: list[object] = []
-    for i, (col, _, fmt) in enumerate(COLUMNS[name]):
-        if i == 0:
-            out.append(TOTAL_LABEL.get(lang, TOTAL_LABEL["ru"]))
-        elif fmt in _SUMMED and (name, col) not in _NOT_SUMMED and col in df.columns:
+    out: list[object] = [TOTAL_LABEL.get(lang, TOTAL_LABEL["ru"])]
+    for col, _, fmt in COLUMNS[name][1:]:
+        if fmt in _SUMMED and (name, col) not in _NOT_SUMMED and col in df.columns:
             total = sum((v for v in df[col].to_list() if v is not None), start=Decimal(0))
             out.append(total if fmt == "money" else int(total))
         else:
@@ -579,14 +577,16 @@ def totals_row(name: str, df: pl.DataFrame, lang: str = "ru") -> list[object] | 
     return out
 
 
+def table_headers(name: str, df: pl.DataFrame, lang: str = "ru") -> list[str]:
+    """The headers in ``lang`` of the report columns ``df`` has, in their order."""
+    return [header(name, c, lang) for c, _, _ in COLUMNS[name] if c in df.columns]
+
+
 def table_rows(name: str, df: pl.DataFrame, lang: str = "ru"
                ) -> tuple[list[str], list[list[object]]]:
-    """(headers in ``lang``, rows) of a report in its column order, ready for a table
-    or Excel."""
-    cols = [c for c in COLUMNS[name] if c[0] in df.columns]
-    return ([header(name, c, lang) for c, _, _ in cols],
-            [[r[c] for c, _, _ in cols] for r in df.select([c for c, _, _ in cols])
-             .iter_rows(named=True)])
+    """(headers in ``lang``, rows) of a report in its column order, for a table or Excel."""
+    cols = [c for c, _, _ in COLUMNS[name] if c in df.columns]
+    return table_headers(name, df, lang), [list(r) for r in df.select(cols).iter_rows()]
 
 
 def to_xlsx(name: str, df: pl.DataFrame, lang: str = "ru") -> bytes:

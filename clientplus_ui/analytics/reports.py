@@ -103,6 +103,7 @@ def plot(fig: go.Figure, key: str) -> None:
 
 _FORMATS = ("money", "percent", "int")
 DASHBOARD_DEBTORS = 20  # the dashboard's debtors table: the largest debts only
+SCREEN_ROWS = 1000  # a report table on screen; the Excel file has every row
 FIRST_BUILD_WAIT_S = 1.0  # a first build this quick (a small CRM) shows no progress bar
 
 
@@ -171,9 +172,9 @@ def status_names(store: Store, df: pl.DataFrame) -> pl.DataFrame:
 def report_block(store: Store, actor: Actor, name: str, p: Period,
                  chart: Callable[[pl.DataFrame], go.Figure] | None, key: str,
                  top: int | None = None, **options: Any) -> pl.DataFrame | None:
-    """Run report ``name`` (with a spinner), then its chart, its table (only the
-    first ``top`` rows when given, with how many there are) and an Excel download
-    built on click. Returns the frame (None on error)."""
+    """Run report ``name`` (with a spinner), then its chart, its table (the first
+    ``top`` rows, default :data:`SCREEN_ROWS`, with how many there are) and an Excel
+    download of every row, built on click. Returns the frame (None on error)."""
     try:
         with st.spinner(tr("Считаем…", "Computing…")):
             df = status_names(store, results.run(store, actor, name, p, **options))
@@ -182,20 +183,23 @@ def report_block(store: Store, actor: Actor, name: str, p: Period,
         return None
     if chart is not None and df.height:
         plot(chart(df), f"{key}.chart")
-    headers, body = reports.table_rows(name, df, lang())
-    if not body:
+    headers = reports.table_headers(name, df, lang())
+    if not df.height:
         st.info(tr("Нет данных за выбранный период", "No data for the chosen period"))
     else:
         spec = [c for c in reports.COLUMNS[name] if c[0] in df.columns]
-        rows = df if top is None else df.head(top)
+        top = SCREEN_ROWS if top is None else top
+        rows = df.head(top)
         shown = [{h: cell(r[c], f) for (c, _, f), h in zip(spec, headers, strict=True)}
                  for r in rows.select([c for c, _, _ in spec]).iter_rows(named=True)]
         config = {h: st.column_config.TextColumn(alignment="right")
                   for (_, _, f), h in zip(spec, headers, strict=True) if f in _FORMATS}
         st.dataframe(shown, hide_index=True, column_config=config, key=f"{key}.table")
-        if top is not None and df.height > top:
-            st.caption(tr(f"Показаны {top} первых строк из {formats.number(df.height, 'ru')}",
-                          f"The first {top} rows of {formats.number(df.height, 'en')}"))
+        if df.height > top:
+            st.caption(tr(f"Показаны {formats.number(top, 'ru')} первых строк из "
+                          f"{formats.number(df.height, 'ru')}; все строки — в файле Excel",
+                          f"The first {formats.number(top, 'en')} rows of "
+                          f"{formats.number(df.height, 'en')}; the Excel file has them all"))
     excel_button(name, df, key)
     return df
 
