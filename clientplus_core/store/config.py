@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Sequence
@@ -41,7 +42,14 @@ class DataDir:
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> DataDir:
     """``explicit`` if given, else ``$CLIENTPLUS_DATA``, else ``./data``."""
     raw = explicit or os.environ.get(ENV_DATA_DIR) or DEFAULT_DATA_DIR
-    return DataDir(Path(raw).expanduser().resolve())
+    return DataDir(_absolute(os.fspath(raw), os.getcwd()))
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(raw: str, cwd: str) -> Path:
+    """``raw`` made absolute, links resolved (a ``stat`` per part of the path: the page
+    asks on every run, so the answer is kept per working directory)."""
+    return Path(cwd, Path(raw).expanduser()).resolve()
 
 
 def secrets_files(project_root: Path = PROJECT_ROOT) -> list[Path]:
