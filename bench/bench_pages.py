@@ -18,7 +18,12 @@ after one warm-up load. The analytics copy is built (the dashboard is opened and
 waited for) before anything is timed. With ``--sessions``, N browser contexts click
 through registry → card → sales → dashboard → reports in a loop for ``--duration``
 seconds against one server; the table gives p50 / p95 per page for each N, errors,
-and the server's peak memory.
+and the server's peak memory. ``--load`` says who the other N-1 people are:
+``browsers`` — N Chromium contexts on this 2-core machine, which then renders for
+everyone and is what saturates (Chromium took 1.7 cores at 5 sessions); ``server`` —
+one person timed in Chromium and N-1 headless tabs (bench/st_client.py) that make the
+server do exactly what a browser tab makes it do, without the rendering that on a
+real team happens on each person's own computer. ``both`` (default) runs both.
 
 The data set is the one ``bench/bench.py`` generates and caches. The bench users get
 passwords on it (``bench-pass-<login>``): signing in is what a real user does.
@@ -270,32 +275,95 @@ async def session_loop(browser: Any, url: str, data: Path, passwords: dict[str, 
         await ctx.close()
 
 
+async def headless_loop(url: str, data: Path, cookies: dict[str, dict[str, str]], n: int,
+                        deadline: float, times: dict[str, list[float]],
+                        errors: list[str]) -> None:
+    """The same loop as :func:`session_loop`, spoken to the server without a browser
+    (bench/st_client.py): the registry opens a new connection (a page load), the
+    rest are reruns on it (sidebar clicks). Times are the server's answer in full."""
+    from st_client import HeadlessSession
+
+    login = LOGINS[n % len(LOGINS)]
+    targets = pick_targets(data, login)
+    tab = HeadlessSession(url, cookies[login])
+    try:
+        while time.monotonic() < deadline:
+            for name, path, title, _entry in PAGES[:5]:
+                page, _, query = _fill(path, targets).lstrip("/").partition("?")
+                try:
+                    if name == "client registry":
+                        await tab.open()
+                    run = await tab.run(page, query)
+                    if run.exception or _fill(title, targets) not in run.headings:
+                        errors.append(f"{login} {name} (headless): {run.status}, exception "
+                                      f"{run.exception}, headings {run.headings[:3]}")
+                    times.setdefault(name, []).append(run.ms)
+                except Exception as exc:  # noqa: BLE001 - a timeout is a result here
+                    errors.append(f"{login} {name} (headless): {type(exc).__name__}: {exc}")
+                if time.monotonic() >= deadline:
+                    break
+    finally:
+        await tab.close()
+
+
+async def session_cookies(browser: Any, url: str, passwords: dict[str, str]
+                          ) -> dict[str, dict[str, str]]:
+    """Each bench user signs in once in a browser; the headless tabs use its cookies."""
+    out = {}
+    for login in LOGINS:
+        ctx = await new_context(browser)
+        page = await ctx.new_page()
+        await sign_in(page, url, login, passwords[login])
+        out[login] = {c["name"]: c["value"] for c in await ctx.cookies()}
+        await ctx.close()
+    return out
+
+
+def _summary(times: dict[str, list[float]]) -> dict[str, Any]:
+    every = [t for v in times.values() for t in v]
+    return {"pages": len(every), "p50": pct(every, 50) if every else None,
+            "p95": pct(every, 95) if every else None,
+            "per_page": {k: {"n": len(v), "p50": pct(v, 50), "p95": pct(v, 95)}
+                         for k, v in times.items()}}
+
+
 async def concurrent(url: str, data: Path, passwords: dict[str, str], counts: list[int],
-                     duration: float, browser: Any, pid: int) -> list[dict[str, Any]]:
+                     duration: float, browser: Any, pid: int, mode: str
+                     ) -> list[dict[str, Any]]:
+    """N people for ``duration`` s. ``mode`` "browsers": N Chromium contexts on this
+    machine; "server": one Chromium context (the person timed) and N-1 headless tabs
+    that load the server as N-1 browsers on other computers would."""
+    cookies = await session_cookies(browser, url, passwords) if mode == "server" else {}
     out = []
     for n in counts:
         times: dict[str, list[float]] = {}
+        others: dict[str, list[float]] = {}
         errors: list[str] = []
         watch = MemoryWatch(pid)
         mem = asyncio.create_task(watch.run())
         cpu0, t0 = watch.cpu_s(), time.monotonic()
         deadline = time.monotonic() + duration
-        await asyncio.gather(*(session_loop(browser, url, data, passwords, i, deadline,
-                                            times, errors) for i in range(n)))
+        browsers = n if mode == "browsers" else 1
+        await asyncio.gather(
+            *(session_loop(browser, url, data, passwords, i, deadline, times, errors)
+              for i in range(browsers)),
+            *(headless_loop(url, data, cookies, i, deadline, others, errors)
+              for i in range(browsers, n)))
         watch.stop()
         await mem
         server_cpu, wall = watch.cpu_s() - cpu0, time.monotonic() - t0
-        every = [t for v in times.values() for t in v]
-        out.append({"sessions": n, "pages": len(every), "p50": pct(every, 50) if every else None,
-                    "p95": pct(every, 95) if every else None, "errors": errors,
-                    "peak_rss_mb": round(watch.peak),
-                    "server_cpu_per_page_ms": round(1000 * server_cpu / max(1, len(every))),
-                    "server_cores_busy": round(server_cpu / wall, 2),
-                    "per_page": {k: {"n": len(v), "p50": pct(v, 50), "p95": pct(v, 95)}
-                                 for k, v in times.items()}})
-        print(f"  {n} sessions: {len(every)} pages, p50 {out[-1]['p50']}, p95 "
-              f"{out[-1]['p95']}, errors {len(errors)}, peak {watch.peak:.0f} MB",
-              file=sys.stderr, flush=True)
+        row = {"mode": mode, "sessions": n, "browsers": browsers, **_summary(times),
+               "headless": _summary(others), "errors": errors,
+               "peak_rss_mb": round(watch.peak),
+               "pages_per_s": round((_summary(times)["pages"]
+                                     + _summary(others)["pages"]) / wall, 2),
+               "server_cores_busy": round(server_cpu / wall, 2)}
+        row["server_cpu_per_page_ms"] = round(1000 * server_cpu / max(
+            1, row["pages"] + row["headless"]["pages"]))
+        out.append(row)
+        print(f"  {mode}, {n} sessions: {row['pages']} browser pages, p50 {row['p50']}, "
+              f"p95 {row['p95']}; headless p95 {row['headless']['p95']}; errors "
+              f"{len(errors)}, peak {watch.peak:.0f} MB", file=sys.stderr, flush=True)
     return out
 
 
@@ -328,15 +396,21 @@ def print_pages(results: dict[str, dict[str, list[float]]]) -> None:
 
 
 def print_sessions(rows: list[dict[str, Any]]) -> None:
-    print("\n| sessions | pages timed | p50 ms | p95 ms | p95 vs 1 session | errors | "
-          "server peak MB | server CPU per page ms | server cores busy (of 2) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    one = next((r["p95"] for r in rows if r["sessions"] == 1), None)
+    print("\n| load | sessions | browser pages timed | browser p50 ms | browser p95 ms |"
+          " p95 vs 1 session | headless p50 / p95 ms | pages/s | errors | server peak MB |"
+          " server CPU per page ms | server cores busy (of 2) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        one = next((x["p95"] for x in rows if x["sessions"] == 1 and x["mode"] == r["mode"]),
+                   None)
         ratio = f"{r['p95'] / one:.2f}×" if one and r["p95"] else ""
-        print(f"| {r['sessions']} | {r['pages']} | {r['p50']:.0f} | {r['p95']:.0f} | {ratio} |"
-              f" {len(r['errors'])} | {r['peak_rss_mb']} | {r['server_cpu_per_page_ms']} |"
-              f" {r['server_cores_busy']} |")
+        h = r["headless"]
+        others = f"{h['p50']:.0f} / {h['p95']:.0f}" if h["pages"] else "—"
+        load = ("all in Chromium here" if r["mode"] == "browsers"
+                else "1 in Chromium + headless")
+        print(f"| {load} | {r['sessions']} | {r['pages']} | {r['p50']:.0f} | {r['p95']:.0f} |"
+              f" {ratio} | {others} | {r['pages_per_s']} | {len(r['errors'])} |"
+              f" {r['peak_rss_mb']} | {r['server_cpu_per_page_ms']} | {r['server_cores_busy']} |")
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
@@ -361,8 +435,11 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
                                                     browser)
             if args.sessions:
                 counts = [int(x) for x in args.sessions.split(",")]
-                report["sessions"] = await concurrent(srv.url, data, passwords, counts,
-                                                      args.duration, browser, srv.proc.pid)
+                report["sessions"] = []
+                for mode in ("server", "browsers") if args.load == "both" else (args.load,):
+                    report["sessions"] += await concurrent(
+                        srv.url, data, passwords, counts, args.duration, browser,
+                        srv.proc.pid, mode)
             await browser.close()
     finally:
         srv.stop()
@@ -375,6 +452,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sessions", default="", help="e.g. 1,5,10")
     ap.add_argument("--duration", type=float, default=120.0)
+    ap.add_argument("--load", choices=("server", "browsers", "both"), default="both",
+                    help="who the other sessions are: headless tabs (the server's load "
+                         "only), Chromium contexts on this machine, or both runs")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     report = asyncio.run(amain(args))
