@@ -37,6 +37,7 @@ from clientplus_core.records.validation import (
 )
 from clientplus_core.records.visibility import visible_client
 from clientplus_core.search import index as search
+from clientplus_core.store import versioned
 from clientplus_core.store.db import Store, now_iso
 from clientplus_core.team import audit
 from clientplus_core.team.access import Actor, client_scope, require
@@ -382,8 +383,7 @@ def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page
             total = len(ranked)
             ids = ranked[(page - 1) * page_size:page * page_size]
         else:
-            total = conn.execute(f"SELECT count(*) FROM clients c WHERE {where}",
-                                 args).fetchone()[0]
+            total = _count(store, conn, where, args, kept=not f.tag)
             # Deferred join: page through the covering index for ids, then read only
             # the rows shown.
             ids = [r[0] for r in conn.execute(
@@ -394,6 +394,19 @@ def list_clients(store: Store, actor: Actor, f: ClientFilter | None = None, page
             f" WHERE c.id IN ({','.join('?' * len(ids)) or 'NULL'})", ids)}
         rows = [by_id[i] for i in ids]
     return Page([row_to_dict(r) for r in rows], int(total), page, page_size)
+
+
+def _count(store: Store, conn: sqlite3.Connection, where: str, args: list[object],
+           kept: bool) -> int:
+    """The registry's count (each run asks it: 100,000 clients, up to 15 ms), kept
+    while the clients are unchanged (:mod:`~clientplus_core.store.versioned`) when
+    ``where`` reads only logged tables (the tag filter reads ``client_tags``)."""
+    def count() -> int:
+        return int(conn.execute(f"SELECT count(*) FROM clients c WHERE {where}",
+                                args).fetchone()[0])
+    if not kept:
+        return count()
+    return versioned.kept(conn, store.db_path, ("clients.count", where, tuple(args)), count)
 
 
 def iter_clients(store: Store, actor: Actor, f: ClientFilter | None = None,

@@ -27,7 +27,7 @@ from clientplus_core.base.errors import DiskFullError, is_disk_full
 from clientplus_core.store.config import DataDir, resolve_data_dir
 
 BUSY_TIMEOUT_MS = 30_000
-POOL_SIZE = 8  # idle connections kept, over all databases (each holds 3 open files)
+POOL_SIZE = 16  # idle connections kept, over all databases (each holds 3 open files)
 
 
 def now_iso() -> str:

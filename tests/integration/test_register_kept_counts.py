@@ -1,6 +1,6 @@
-"""The sales register's count and sums are kept while the sales are unchanged
-(clientplus_core.store.versioned) and are right again after any write, including
-one made outside the app."""
+"""The registers' counts (and the sales register's sums) are kept while the data is
+unchanged (clientplus_core.store.versioned) and are right again after any write,
+including one made outside the app."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from clientplus_core import sales
+from clientplus_core.clients import cards as clients
 from clientplus_core.sales import register
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
@@ -61,3 +62,19 @@ def test_each_filter_and_each_person_has_its_own_answer(
     invoiced = sales.list_sales(store, actor, sales.SaleFilter(statuses=[status_id]))
     assert (everything.total, invoiced.total) == (2, 1)
     assert invoiced.sums["total"] == D("1000.00")
+
+
+def test_the_client_count_follows_every_write(store: Store, actor: Actor, make_client: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    first = make_client(name="ООО «Первый»")
+    make_client(name="ООО «Второй»", tags="опт")
+    assert clients.list_clients(store, actor).total == 2
+    make_client(name="ООО «Третий»")
+    assert clients.list_clients(store, actor).total == 3
+    conn = sqlite3.connect(store.db_path)
+    conn.execute("UPDATE clients SET deleted_at = '2026-01-01T00:00:00+00:00' WHERE id = ?",
+                 (first["id"],))
+    conn.commit()
+    conn.close()
+    assert clients.list_clients(store, actor).total == 2
+    assert clients.list_clients(store, actor, clients.ClientFilter(tag="опт")).total == 1
