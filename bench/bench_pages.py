@@ -277,10 +277,12 @@ async def session_loop(browser: Any, url: str, data: Path, passwords: dict[str, 
 
 async def headless_loop(url: str, data: Path, cookies: dict[str, dict[str, str]], n: int,
                         deadline: float, times: dict[str, list[float]],
-                        errors: list[str]) -> None:
+                        errors: list[str], render_ms: float = 0.0) -> None:
     """The same loop as :func:`session_loop`, spoken to the server without a browser
     (bench/st_client.py): the registry opens a new connection (a page load), the
-    rest are reruns on it (sidebar clicks). Times are the server's answer in full."""
+    rest are reruns on it (sidebar clicks). Times are the server's answer in full.
+    After each page the tab waits ``render_ms``, the time a browser needs to draw
+    what arrived before its person can click again."""
     from st_client import HeadlessSession
 
     login = LOGINS[n % len(LOGINS)]
@@ -300,6 +302,7 @@ async def headless_loop(url: str, data: Path, cookies: dict[str, dict[str, str]]
                     times.setdefault(name, []).append(run.ms)
                 except Exception as exc:  # noqa: BLE001 - a timeout is a result here
                     errors.append(f"{login} {name} (headless): {type(exc).__name__}: {exc}")
+                await asyncio.sleep(render_ms / 1000)
                 if time.monotonic() >= deadline:
                     break
     finally:
@@ -328,12 +331,25 @@ def _summary(times: dict[str, list[float]]) -> dict[str, Any]:
 
 
 async def concurrent(url: str, data: Path, passwords: dict[str, str], counts: list[int],
-                     duration: float, browser: Any, pid: int, mode: str
+                     duration: float, browser: Any, pid: int, mode: str, pace: bool = True
                      ) -> list[dict[str, Any]]:
     """N people for ``duration`` s. ``mode`` "browsers": N Chromium contexts on this
     machine; "server": one Chromium context (the person timed) and N-1 headless tabs
-    that load the server as N-1 browsers on other computers would."""
+    that load the server as N-1 browsers on other computers would (with ``pace``,
+    each waits after a page as long as a browser here takes to draw one; without,
+    they ask again at once, a harsher load than any browser makes)."""
     cookies = await session_cookies(browser, url, passwords) if mode == "server" else {}
+    render_ms = 0.0
+    if mode == "server" and pace:
+        # what drawing a page costs a browser here: a person's page time in Chromium
+        # alone, less the server's answer to a headless tab alone (same pages)
+        alone: dict[str, list[float]] = {}
+        await headless_loop(url, data, cookies, 0, time.monotonic() + 15, alone, [])
+        seen: dict[str, list[float]] = {}
+        await session_loop(browser, url, data, passwords, 0, time.monotonic() + 15, seen, [])
+        render_ms = max(0.0, pct([t for v in seen.values() for t in v], 50)
+                        - pct([t for v in alone.values() for t in v], 50))
+        print(f"  a browser draws a page in ~{render_ms:.0f} ms here", file=sys.stderr)
     out = []
     for n in counts:
         times: dict[str, list[float]] = {}
@@ -341,18 +357,20 @@ async def concurrent(url: str, data: Path, passwords: dict[str, str], counts: li
         errors: list[str] = []
         watch = MemoryWatch(pid)
         mem = asyncio.create_task(watch.run())
-        cpu0, t0 = watch.cpu_s(), time.monotonic()
+        cpu0, t0, own0 = watch.cpu_s(), time.monotonic(), sum(os.times()[:2])
         deadline = time.monotonic() + duration
         browsers = n if mode == "browsers" else 1
         await asyncio.gather(
             *(session_loop(browser, url, data, passwords, i, deadline, times, errors)
               for i in range(browsers)),
-            *(headless_loop(url, data, cookies, i, deadline, others, errors)
+            *(headless_loop(url, data, cookies, i, deadline, others, errors, render_ms)
               for i in range(browsers, n)))
         watch.stop()
         await mem
         server_cpu, wall = watch.cpu_s() - cpu0, time.monotonic() - t0
-        row = {"mode": mode, "sessions": n, "browsers": browsers, **_summary(times),
+        row = {"mode": mode, "sessions": n, "browsers": browsers, "render_ms": round(render_ms),
+               "bench_cores_busy": round((sum(os.times()[:2]) - own0) / wall, 2),
+               **_summary(times),
                "headless": _summary(others), "errors": errors,
                "peak_rss_mb": round(watch.peak),
                "pages_per_s": round((_summary(times)["pages"]
@@ -398,8 +416,8 @@ def print_pages(results: dict[str, dict[str, list[float]]]) -> None:
 def print_sessions(rows: list[dict[str, Any]]) -> None:
     print("\n| load | sessions | browser pages timed | browser p50 ms | browser p95 ms |"
           " p95 vs 1 session | headless p50 / p95 ms | pages/s | errors | server peak MB |"
-          " server CPU per page ms | server cores busy (of 2) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          " server CPU per page ms | server cores busy (of 2) | bench process cores |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         one = next((x["p95"] for x in rows if x["sessions"] == 1 and x["mode"] == r["mode"]),
                    None)
@@ -407,10 +425,11 @@ def print_sessions(rows: list[dict[str, Any]]) -> None:
         h = r["headless"]
         others = f"{h['p50']:.0f} / {h['p95']:.0f}" if h["pages"] else "—"
         load = ("all in Chromium here" if r["mode"] == "browsers"
-                else "1 in Chromium + headless")
+                else f"1 in Chromium + headless (draw pause {r['render_ms']} ms)")
         print(f"| {load} | {r['sessions']} | {r['pages']} | {r['p50']:.0f} | {r['p95']:.0f} |"
               f" {ratio} | {others} | {r['pages_per_s']} | {len(r['errors'])} |"
-              f" {r['peak_rss_mb']} | {r['server_cpu_per_page_ms']} | {r['server_cores_busy']} |")
+              f" {r['peak_rss_mb']} | {r['server_cpu_per_page_ms']} | {r['server_cores_busy']} |"
+              f" {r['bench_cores_busy']} |")
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
@@ -439,7 +458,7 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
                 for mode in ("server", "browsers") if args.load == "both" else (args.load,):
                     report["sessions"] += await concurrent(
                         srv.url, data, passwords, counts, args.duration, browser,
-                        srv.proc.pid, mode)
+                        srv.proc.pid, mode, pace=not args.no_pause)
             await browser.close()
     finally:
         srv.stop()
@@ -455,6 +474,8 @@ def main() -> None:
     ap.add_argument("--load", choices=("server", "browsers", "both"), default="both",
                     help="who the other sessions are: headless tabs (the server's load "
                          "only), Chromium contexts on this machine, or both runs")
+    ap.add_argument("--no-pause", action="store_true",
+                    help="headless tabs ask for the next page at once (no drawing time)")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     report = asyncio.run(amain(args))
