@@ -113,3 +113,23 @@ def test_a_first_build_shows_its_progress_and_the_page_computes_nothing(
     finally:
         release.set()
         analytics.close_all()
+
+
+def test_a_long_report_shows_its_first_rows_and_its_excel_file_has_them_all(
+        open_app, data, calls, monkeypatch) -> None:
+    from clientplus_ui.analytics import reports as report_widgets
+
+    monkeypatch.setattr(report_widgets, "SCREEN_ROWS", 1)  # 1,000 in the app
+    at = open_app("pages/reports.py", **YEAR_2026)
+    at.session_state["rep.tabs"] = "Дебиторка"
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Долг, ₽" in d.value.columns)
+    assert len(table) == 1
+    shown = [c.value for c in at.caption if "первых строк" in c.value]
+    assert shown and shown[0].startswith("Показаны 1 первых строк из ")
+    assert "все строки — в файле Excel" in shown[0]
+    book = openpyxl.load_workbook(io.BytesIO(calls["deferred"]["debtors.xlsx"]()))
+    body = [r for r in book.active.iter_rows(values_only=True)][1:]
+    total = int(shown[0].split(" из ")[1].split(";")[0].replace("\xa0", "").replace(" ", ""))
+    assert len([r for r in body if r[0] not in ("Итого", None)]) == total > 1
