@@ -18,6 +18,7 @@ from clientplus_core.base import formats
 from clientplus_core.organizer.task_time import LABELS as TASK_LABELS
 from clientplus_core.records.validation import format_phone
 from clientplus_core.sales import statuses as sale_statuses
+from clientplus_core.sales.history import CHANNELS as CONTACT_CHANNELS
 from clientplus_core.sales.lines import LABELS as SALE_LABELS
 from clientplus_core.sales.lines import LABELS_EN as SALE_LABELS_EN
 from clientplus_core.store.db import Store
@@ -258,6 +259,7 @@ def _object(entity: str, verb: str) -> str:
 
 
 VERBS_EN = {ru: en for ru, en in VERBS.values()}
+CHANNEL_EN = {ru: en for ru, en in CONTACT_CHANNELS.values()}
 
 
 def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None,
@@ -300,6 +302,10 @@ def sentence(entry: Mapping[str, Any], owners: Mapping[int, str] | None = None,
         role = role.rstrip(")")
         return tr(f"Добавлен пользователь {login}", f"User {login} added") + (
             f" ({role_label(role, lang())})" if role else "")
+    if action == "contact_event":  # «Звонок: …», the channel stored in Russian
+        channel, sep, what = summary.partition(": ")
+        if sep and channel in CHANNEL_EN:
+            summary = f"{tr(channel, CHANNEL_EN[channel])}: {what}"
     if action in FIXED:
         text = tr(*FIXED[action])
         return text + (f": {summary}" if summary else "")

@@ -58,6 +58,12 @@ def test_the_card_history_speaks_russian_sentences_in_moscow_time(open_app, stor
     assert table.iloc[0]["Когда"] == f"{moscow:%d.%m.%Y %H:%M}"
 
 
+def test_the_card_history_names_the_contact_channel_in_english_too(open_app, sold):
+    client, _ = sold
+    said = _history(open_app, client["id"], {**EN, "card.tab": "History"})
+    assert "Contact logged: Call: Уточнили адрес" in said["What happened"].tolist()
+
+
 def test_times_follow_the_timezone_setting(open_app, store, actor, sold):
     client, sale = sold
     settings.put(store, actor, "timezone", "Asia/Vladivostok")
