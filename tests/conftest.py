@@ -67,3 +67,19 @@ def make_client(store: Store, actor: Actor) -> Callable[..., dict[str, Any]]:
         return clients.create(store, who, data, allow_duplicate=True)
 
     return make
+
+
+@pytest.fixture
+def make_sale(store: Store, actor: Actor) -> Callable[..., dict[str, Any]]:
+    """Factory: ``make_sale(client_id, price="100")`` creates a sale «Поставка» of
+    1 March 2026 with one line (quantity 1, VAT 22 %)."""
+
+    def make(client_id: int, price: str = "100") -> dict[str, Any]:
+        from clientplus_core import sales
+
+        return sales.create(store, actor, {"client_id": client_id, "title": "Поставка",
+                                           "date": "2026-03-01", "lines": [
+                                               {"name": "Товар", "qty": 1, "price": price,
+                                                "vat_code": "22"}]})
+
+    return make

@@ -11,24 +11,19 @@ the report itself would read. The newest :data:`MAX_ENTRIES` results are kept.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from clientplus_core.analytics import engine, reports
+from clientplus_core.store.versioned import Kept
 
 if TYPE_CHECKING:
     from clientplus_core.store.db import Store
     from clientplus_core.team.access import Actor
 
-T = TypeVar("T")
 MAX_ENTRIES = 128
 
-_LOCK = threading.Lock()
-_KEPT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-stats = {"hits": 0, "misses": 0}
+_KEPT = Kept(MAX_ENTRIES)
 
 
 def _version(store: Store) -> int | None:
@@ -39,21 +34,6 @@ def _version(store: Store) -> int | None:
         return None
     eng.refresh(wait=False)
     return int(eng.seq)
-
-
-def _kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    with _LOCK:
-        if key in _KEPT:
-            _KEPT.move_to_end(key)
-            stats["hits"] += 1
-            return _KEPT[key]
-    value = compute()
-    with _LOCK:
-        stats["misses"] += 1
-        _KEPT[key] = value
-        while len(_KEPT) > MAX_ENTRIES:
-            _KEPT.popitem(last=False)
-    return value
 
 
 def _key(store: Store, actor: Actor, *parts: Any) -> tuple[Any, ...] | None:
@@ -69,7 +49,7 @@ def run(store: Store, actor: Actor, name: str, p: reports.Period | None = None,
     key = _key(store, actor, "run", name, repr(p), tuple(sorted(options.items())))
     if key is None:
         return reports.run(store, actor, name, p, **options)
-    return _kept(key, lambda: reports.run(store, actor, name, p, **options))
+    return _KEPT.get(key, lambda: reports.run(store, actor, name, p, **options))
 
 
 def kpis(store: Store, actor: Actor, p: reports.Period | None = None) -> dict[str, Any]:
@@ -78,10 +58,9 @@ def kpis(store: Store, actor: Actor, p: reports.Period | None = None) -> dict[st
     key = _key(store, actor, "kpis", repr(p))
     if key is None:
         return reports.kpis(store, actor, p)
-    return dict(_kept(key, lambda: reports.kpis(store, actor, p)))
+    return dict(_KEPT.get(key, lambda: reports.kpis(store, actor, p)))
 
 
 def clear() -> None:
     """Forget every kept result (tests)."""
-    with _LOCK:
-        _KEPT.clear()
+    _KEPT.clear()

@@ -106,7 +106,7 @@ def read_frame(conn: sqlite3.Connection, table: str, sql: str,
 
 
 # rows read from SQLite per step of a full copy: the Python tuples of a whole
-# 3,000,000-row table held at once took a 1M-sale build to a 3.2 GB peak; 2.2 GB now
+# 3,000,000-row table held at once took a 1M-sale build to a 3.2 GB peak
 COPY_STEP = 200_000
 
 

@@ -125,6 +125,19 @@ def _give_back(path: Path, fid: FileId | None, conn: sqlite3.Connection) -> None
         c.close()
 
 
+@contextmanager
+def _lent(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection for one operation: given back to the pool when the operation ended
+    without an error, closed otherwise."""
+    conn, fid = _borrow(path)
+    try:
+        yield conn
+    except BaseException:
+        conn.close()
+        raise
+    _give_back(path, fid, conn)
+
+
 def close_pool() -> None:
     """Close every kept connection (tests, and before a process lets its files go)."""
     with _pool_lock:
@@ -160,32 +173,15 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading; given back to the pool on exit (closed after an
         error, or when the caller left a transaction open)."""
-        conn, fid = _borrow(self.db_path)
-        ok = False
-        try:
+        with _lent(self.db_path) as conn:
             yield conn
-            ok = True
-        finally:
-            if ok:
-                _give_back(self.db_path, fid, conn)
-            else:
-                conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A connection inside one immediate transaction: all or nothing. Given back to
         the pool after a commit, closed after a rollback."""
-        conn, fid = _borrow(self.db_path)
-        ok = False
-        try:
-            with transaction(conn):
-                yield conn
-            ok = True
-        finally:
-            if ok:
-                _give_back(self.db_path, fid, conn)
-            else:
-                conn.close()
+        with _lent(self.db_path) as conn, transaction(conn):
+            yield conn
 
     def utils(self, conn: sqlite3.Connection) -> sqlite_utils.Database:
         """Wrap a connection in a sqlite-utils ``Database``."""

@@ -25,21 +25,46 @@ from typing import TypeVar
 T = TypeVar("T")
 MAX_KEPT = 256  # answers kept, over all databases and questions (small tuples)
 
-_kept: OrderedDict[Hashable, object] = OrderedDict()
-_lock = threading.Lock()
+
+class Kept:
+    """The newest ``size`` answers by key, shared by every thread of the process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._answers: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The answer kept under ``key``, else ``compute()``'s, kept from now on."""
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]  # type: ignore[return-value]
+        answer = compute()
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        return answer
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+_kept = Kept(MAX_KEPT)
 
 
 def state(conn: sqlite3.Connection, path: Path) -> tuple[int, int, int] | None:
     """(device, inode, last change) of the database ``conn`` reads at ``path``; None
     when it cannot be named (a bulk load in progress, no change log, no file)."""
     try:
-        if conn.execute("SELECT 1 FROM bulk_dropped_indexes LIMIT 1").fetchone():
-            return None
-        seq = conn.execute("SELECT max(seq) FROM analytics_changes").fetchone()[0]
+        bulk, seq = conn.execute("SELECT (SELECT 1 FROM bulk_dropped_indexes LIMIT 1),"
+                                 " (SELECT max(seq) FROM analytics_changes)").fetchone()
         st = os.stat(path)
     except (sqlite3.Error, OSError):
         return None
-    return st.st_dev, st.st_ino, int(seq or 0)
+    return None if bulk else (st.st_dev, st.st_ino, int(seq or 0))
 
 
 def kept(conn: sqlite3.Connection, path: Path, question: Hashable,
@@ -47,22 +72,9 @@ def kept(conn: sqlite3.Connection, path: Path, question: Hashable,
     """``compute()``'s answer to ``question`` on the data as it is now: computed once
     per state of the data (see :func:`state`), else as a plain call."""
     now = state(conn, path)
-    if now is None:
-        return compute()
-    key = (now, question)
-    with _lock:
-        if key in _kept:
-            _kept.move_to_end(key)
-            return _kept[key]  # type: ignore[return-value]
-    answer = compute()
-    with _lock:
-        _kept[key] = answer
-        while len(_kept) > MAX_KEPT:
-            _kept.popitem(last=False)
-    return answer
+    return compute() if now is None else _kept.get((now, question), compute)
 
 
 def clear() -> None:
     """Forget every kept answer (tests)."""
-    with _lock:
-        _kept.clear()
+    _kept.clear()

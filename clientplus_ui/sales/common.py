@@ -24,9 +24,6 @@ SALE_FIELDS = {
     "lines": ("Спецификация", "Specification"), "total_kop": ("Сумма", "Total"),
     "prefix": ("Префикс номера", "Number prefix"), "extra": ("Доп. поля", "Custom fields"),
 }
-CHANNELS = {"call": ("Звонок", "Call"), "meeting": ("Встреча", "Meeting"),
-            "email": ("E-mail", "E-mail"), "messenger": ("Мессенджер", "Messenger"),
-            "other": ("Другое", "Other")}
 VAT_MODES = {"included": ("НДС в сумме", "VAT included"), "on_top": ("НДС сверху", "VAT on top")}
 
 

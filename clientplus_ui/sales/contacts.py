@@ -13,11 +13,12 @@ from clientplus_core import sales
 from clientplus_core.base import formats
 from clientplus_core.base.errors import UserError
 from clientplus_core.clients import contacts
+from clientplus_core.sales.history import CHANNELS
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor, can
 from clientplus_ui.common import Snapshot, confirm_action, flash, lkey, short
 from clientplus_ui.i18n import tr
-from clientplus_ui.sales.common import CHANNELS, sale_owners
+from clientplus_ui.sales.common import sale_owners
 from clientplus_ui.widgets import display_zone, fmt_dt, show_error
 
 

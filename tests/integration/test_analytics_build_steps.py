@@ -9,18 +9,10 @@ from typing import Any
 
 import pytest
 
-from clientplus_core import sales
 from clientplus_core.analytics import engine as analytics
 from clientplus_core.analytics import sync
 from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
-
-
-def _sale(store: Store, actor: Actor, client_id: int) -> None:
-    sales.create(store, actor, {"client_id": client_id, "title": "Поставка",
-                                "date": "2026-03-01", "lines": [
-                                    {"name": "Товар", "qty": 1, "price": "100",
-                                     "vat_code": "22"}]})
 
 
 def _count(store: Store, actor: Actor) -> int:
@@ -29,10 +21,11 @@ def _count(store: Store, actor: Actor) -> int:
 
 
 def test_each_table_is_committed_and_a_reader_waits_for_the_whole_new_copy(
-        store: Store, actor: Actor, make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Store, actor: Actor, make_client: Any, make_sale: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     client = make_client()
-    _sale(store, actor, client["id"])
-    _sale(store, actor, client["id"])
+    make_sale(client["id"])
+    make_sale(client["id"])
     assert _count(store, actor) == 2
     eng = analytics.engine(store)
 
@@ -48,7 +41,7 @@ def test_each_table_is_committed_and_a_reader_waits_for_the_whole_new_copy(
         commits.append(table)
 
     monkeypatch.setattr(sync, "copy_table", paused)
-    _sale(store, actor, client["id"])
+    make_sale(client["id"])
     conn = sqlite3.connect(store.db_path)  # what a demo bulk load logs: build anew
     conn.execute("INSERT INTO analytics_changes (kind, row_id) VALUES ('rebuild', 0)")
     conn.commit()

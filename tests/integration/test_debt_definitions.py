@@ -14,20 +14,13 @@ from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 
 
-def _sale(store: Store, actor: Actor, client_id: int, price: str) -> dict[str, Any]:
-    return sales.create(store, actor, {"client_id": client_id, "title": "Поставка",
-                                       "date": "2026-03-01", "lines": [
-                                           {"name": "Товар", "qty": 1, "price": price,
-                                            "vat_code": "22"}]})
-
-
 def test_unpaid_and_receivables_are_defined_once_and_agree_everywhere(
-        store: Store, actor: Actor, make_client: Any) -> None:
+        store: Store, actor: Actor, make_client: Any, make_sale: Any) -> None:
     client = make_client(name="ООО «Должник»")
-    never_invoiced = _sale(store, actor, client["id"], "1000")        # unpaid, not receivable
-    invoiced = _sale(store, actor, client["id"], "20000")             # both, 15 000 left
-    paid = _sale(store, actor, client["id"], "300")                   # paid: owes nothing
-    lost = _sale(store, actor, client["id"], "400000")                # lost: owes nothing
+    never_invoiced = make_sale(client["id"], "1000")        # unpaid, not receivable
+    invoiced = make_sale(client["id"], "20000")             # both, 15 000 left
+    paid = make_sale(client["id"], "300")                   # paid: owes nothing
+    lost = make_sale(client["id"], "400000")                # lost: owes nothing
     sales.set_status(store, actor, invoiced["id"], "invoiced")
     sales.add_payment(store, actor, invoiced["id"], "5000", "2026-03-05")
     sales.set_status(store, actor, paid["id"], "invoiced")

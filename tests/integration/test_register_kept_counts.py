@@ -17,18 +17,11 @@ from clientplus_core.store.db import Store
 from clientplus_core.team.access import Actor
 
 
-def _sale(store: Store, actor: Actor, client_id: int, price: str) -> dict[str, Any]:
-    return sales.create(store, actor, {"client_id": client_id, "title": "Поставка",
-                                       "date": "2026-03-01", "lines": [
-                                           {"name": "Товар", "qty": 1, "price": price,
-                                            "vat_code": "22"}]})
-
-
 def test_counts_are_computed_once_per_state_of_the_data(
-        store: Store, actor: Actor, make_client: Any,
+        store: Store, actor: Actor, make_client: Any, make_sale: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
     client = make_client()
-    first = _sale(store, actor, client["id"], "1000")
+    first = make_sale(client["id"], "1000")
     calls = []
     real = register._count_sums
     monkeypatch.setattr(register, "_count_sums",
@@ -39,7 +32,7 @@ def test_counts_are_computed_once_per_state_of_the_data(
     assert sales.list_sales(store, actor, page=1, page_size=10).total == 1
     assert len(calls) == 1  # asked three times, counted once
 
-    _sale(store, actor, client["id"], "500")  # the app writes
+    make_sale(client["id"], "500")  # the app writes
     page = sales.list_sales(store, actor)
     assert page.total == 2 and page.sums["total"] == D("1500.00")
 
@@ -52,10 +45,10 @@ def test_counts_are_computed_once_per_state_of_the_data(
 
 
 def test_each_filter_and_each_person_has_its_own_answer(
-        store: Store, actor: Actor, make_client: Any) -> None:
+        store: Store, actor: Actor, make_client: Any, make_sale: Any) -> None:
     client = make_client()
-    a = _sale(store, actor, client["id"], "1000")
-    _sale(store, actor, client["id"], "2000")
+    a = make_sale(client["id"], "1000")
+    make_sale(client["id"], "2000")
     sales.set_status(store, actor, a["id"], "invoiced")
     everything = sales.list_sales(store, actor)
     status_id = sales.get(store, actor, a["id"])["status_id"]
